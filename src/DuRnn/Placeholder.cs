@@ -1,0 +1,4 @@
+namespace DuRnn
+{
+    internal static class Probe { }
+}
