@@ -1,0 +1,59 @@
+using System;
+using static TorchSharp.torch;
+
+namespace DuRnn
+{
+    /// <summary>
+    /// The recurrent state of a <see cref="DuRNN"/> stack: the short-term memory s and the long-term memory h of
+    /// every layer, laid out like TorchSharp's h_n (layers first, whatever <c>batchFirst</c> is).
+    /// Pass the state returned by one call into the next to continue a sequence.
+    /// </summary>
+    public sealed class DuRNNState : IDisposable
+    {
+        /// <summary>
+        /// Creates a state from its two tensors (they are used, not copied).
+        /// </summary>
+        /// <param name="shortTerm">s, shape (numLayers, B, S).</param>
+        /// <param name="longTerm">h, shape (numLayers, B, H).</param>
+        public DuRNNState(Tensor shortTerm, Tensor longTerm)
+        {
+            ShortTerm = shortTerm ?? throw new ArgumentNullException(nameof(shortTerm));
+            LongTerm = longTerm ?? throw new ArgumentNullException(nameof(longTerm));
+        }
+
+        /// <summary>The short-term memory s of every layer, shape (numLayers, B, S).</summary>
+        public Tensor ShortTerm { get; }
+
+        /// <summary>The long-term memory h of every layer, shape (numLayers, B, H).</summary>
+        public Tensor LongTerm { get; }
+
+        /// <summary>
+        /// A state with the same values cut from the autograd graph, as used between chunks in truncated
+        /// backpropagation through time. The returned tensors are new; this state is unchanged.
+        /// </summary>
+        public DuRNNState Detach() => new DuRNNState(ShortTerm.detach(), LongTerm.detach());
+
+        /// <summary>
+        /// Creates the all-zeros state for <paramref name="batchSize"/> sequences of <paramref name="model"/>,
+        /// on its device and with its dtype.
+        /// </summary>
+        /// <param name="model">The stack the state is for.</param>
+        /// <param name="batchSize">B, the number of sequences.</param>
+        public static DuRNNState Zeros(DuRNN model, long batchSize)
+        {
+            if (model is null) throw new ArgumentNullException(nameof(model));
+            Check.Positive(batchSize, nameof(batchSize));
+            var (device, dtype) = model.ParameterDeviceAndType();
+            return new DuRNNState(
+                zeros(model.NumLayers, batchSize, model.ShortTermSize, dtype: dtype, device: device),
+                zeros(model.NumLayers, batchSize, model.HiddenSize, dtype: dtype, device: device));
+        }
+
+        /// <summary>Disposes both tensors.</summary>
+        public void Dispose()
+        {
+            ShortTerm.Dispose();
+            LongTerm.Dispose();
+        }
+    }
+}

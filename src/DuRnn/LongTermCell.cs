@@ -1,0 +1,140 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace DuRnn
+{
+    /// <summary>
+    /// The long-term part of a DuRNN layer: an IndRNN cell with independent (element-wise) recurrent weights,
+    /// <code>h_t = ReLU(W_h (g_t ⊙ s_t) + b_h + u ⊙ h_{t−1})</code>
+    /// whose input is the gated short-term memory z_t = g_t ⊙ s_t. Each |u_i| is kept ≤ U_bound
+    /// (IndRNN's rule, U_bound = MAG^(1/T_max)), so that gradients neither explode nor vanish over T_max steps.
+    /// </summary>
+    /// <remarks>
+    /// Parameters: <c>weight_ih</c> = W_h (H, S), N(0, σ_h²) with σ_h = <see cref="InputWeightStd"/> (default 0.001:
+    /// a small W_h keeps the ReLU state from growing like steps × input while u ≈ 1);
+    /// <c>bias_ih</c> = b_h (H), zeros (a positive b_h would be integrated over time);
+    /// <c>weight_hh</c> = u (H), U(0, U_bound), or U(U_lowbound, U_bound) with U_lowbound = (1/MAG)^(1/T_max)
+    /// when long memory is requested from the start.
+    /// </remarks>
+    public sealed class LongTermCell : torch.nn.Module<Tensor, Tensor?, Tensor>
+    {
+        [ComponentName(Name = "weight_ih")]
+        private Parameter _weightIH;
+
+        [ComponentName(Name = "bias_ih")]
+        private Parameter _biasIH;
+
+        [ComponentName(Name = "weight_hh")]
+        private Parameter _weightHH;
+
+        /// <summary>
+        /// Creates a long-term (IndRNN) cell.
+        /// </summary>
+        /// <param name="inputSize">The size of its input, the gated short-term memory (S).</param>
+        /// <param name="hiddenSize">The number of long-term neurons (H).</param>
+        /// <param name="mag">MAG in U_bound = MAG^(1/T_max); must be &gt; 0 (default 2).</param>
+        /// <param name="maxSequenceLength">T_max; <c>null</c> means U_bound = 1.</param>
+        /// <param name="longMemoryInit">Initialise u ~ U(U_lowbound, U_bound) instead of U(0, U_bound).</param>
+        /// <param name="inputWeightStd">σ_h, the standard deviation of W_h's normal initialisation (default 0.001).</param>
+        /// <param name="device">The desired device of the parameters.</param>
+        /// <param name="dtype">The desired floating point dtype of the parameters.</param>
+        public LongTermCell(long inputSize, long hiddenSize, double mag = 2.0, long? maxSequenceLength = null,
+            bool longMemoryInit = false, double inputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            : base(nameof(LongTermCell))
+        {
+            Check.Positive(inputSize, nameof(inputSize));
+            Check.Positive(hiddenSize, nameof(hiddenSize));
+            Check.FloatingDType(dtype, nameof(dtype));
+            if (!(mag > 0) || double.IsInfinity(mag))
+                throw new ArgumentOutOfRangeException(nameof(mag), mag, "MAG must be finite and > 0.");
+            if (maxSequenceLength is long t && t <= 0)
+                throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), t, "maxSequenceLength must be > 0 when given.");
+            if (!(inputWeightStd >= 0) || double.IsInfinity(inputWeightStd))
+                throw new ArgumentOutOfRangeException(nameof(inputWeightStd), inputWeightStd, "The standard deviation of W_h must be finite and ≥ 0.");
+
+            InputSize = inputSize;
+            HiddenSize = hiddenSize;
+            Mag = mag;
+            MaxSequenceLength = maxSequenceLength;
+            InputWeightStd = inputWeightStd;
+            RecurrentBound = maxSequenceLength is long tMax ? Math.Pow(mag, 1.0 / tMax) : 1.0;
+            RecurrentLowBound = maxSequenceLength is long tMax2 ? Math.Pow(1.0 / mag, 1.0 / tMax2) : 0.0;
+
+            _weightIH = Init.Normal(hiddenSize, inputSize, inputWeightStd, device, dtype);
+            _biasIH = Init.Zeros(hiddenSize, device, dtype);
+            double low = longMemoryInit ? Math.Min(RecurrentLowBound, RecurrentBound) : 0.0;
+            _weightHH = Init.Uniform(hiddenSize, low, RecurrentBound, device, dtype);
+            RegisterComponents();
+        }
+
+        /// <summary>W_h, the weights from the gated short-term memory, shape (H, S). State-dict key <c>weight_ih</c>.</summary>
+        public Parameter weight_ih { get => _weightIH; private set => _weightIH = value; }
+
+        /// <summary>b_h, the long-term bias, shape (H). State-dict key <c>bias_ih</c>.</summary>
+        public Parameter bias_ih { get => _biasIH; private set => _biasIH = value; }
+
+        /// <summary>u, the independent recurrent weights, shape (H). State-dict key <c>weight_hh</c>.</summary>
+        public Parameter weight_hh { get => _weightHH; private set => _weightHH = value; }
+
+        /// <summary>The size S of the cell's input.</summary>
+        public long InputSize { get; }
+
+        /// <summary>The number of long-term neurons H.</summary>
+        public long HiddenSize { get; }
+
+        /// <summary>MAG in U_bound = MAG^(1/T_max).</summary>
+        public double Mag { get; }
+
+        /// <summary>T_max, or null when no maximum length was given.</summary>
+        public long? MaxSequenceLength { get; }
+
+        /// <summary>The standard deviation σ_h used to initialise W_h.</summary>
+        public double InputWeightStd { get; }
+
+        /// <summary>U_bound = MAG^(1/T_max) (1 without T_max): <see cref="ApplyConstraints"/> keeps |u_i| ≤ U_bound.</summary>
+        public double RecurrentBound { get; }
+
+        /// <summary>U_lowbound = (1/MAG)^(1/T_max) (0 without T_max): the lower end of the long-memory initialisation.</summary>
+        public double RecurrentLowBound { get; }
+
+        /// <summary>
+        /// One step: h_t = ReLU(W_h z_t + b_h + u ⊙ h_{t−1}), with z_t = g_t ⊙ s_t.
+        /// </summary>
+        /// <param name="gatedShortTerm">z_t = g_t ⊙ s_t, shape (B, S).</param>
+        /// <param name="state">h_{t−1}, shape (B, H); zeros when null.</param>
+        /// <returns>h_t, shape (B, H).</returns>
+        public override Tensor forward(Tensor gatedShortTerm, Tensor? state)
+        {
+            using var projected = InputProjection(gatedShortTerm);
+            return Step(projected, state);
+        }
+
+        /// <summary>W_h z + b_h for any number of leading dimensions (all steps at once).</summary>
+        internal Tensor InputProjection(Tensor gatedShortTerm) =>
+            torch.nn.functional.linear(gatedShortTerm, weight_ih, bias_ih);
+
+        /// <summary>
+        /// The recurrent part of one step given the projected input c_t = W_h z_t + b_h:
+        /// h_t = ReLU(c_t + u ⊙ h_{t−1}).
+        /// </summary>
+        internal Tensor Step(Tensor projectedInput, Tensor? state)
+        {
+            if (state is null)
+                return torch.nn.functional.relu(projectedInput);
+            using var pre = torch.addcmul(projectedInput, weight_hh, state, 1);
+            return torch.nn.functional.relu(pre);
+        }
+
+        /// <summary>
+        /// Clamps u to [−U_bound, U_bound] in place (no gradient is recorded). Call after each optimizer step.
+        /// </summary>
+        public void ApplyConstraints()
+        {
+            using var noGrad = torch.no_grad();
+            weight_hh.clamp_(-RecurrentBound, RecurrentBound);
+        }
+    }
+}

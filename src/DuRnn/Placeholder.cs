@@ -1,4 +1,0 @@
-namespace DuRnn
-{
-    internal static class Probe { }
-}

@@ -1,0 +1,81 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using TorchSharp.Utils;
+using static TorchSharp.torch;
+
+namespace DuRnn
+{
+    /// <summary>
+    /// The selection mechanism between the two parts of a DuRNN layer: it decides, per short-term neuron
+    /// and step, how much of the short-term memory is passed to the long-term (independent) neurons,
+    /// <code>g_t = σ(W_gx x_t + W_gs s_t + b_g) ∈ (0, 1)^S</code>
+    /// The gate reads the input and the short-term memory, never the long-term state, so it can be
+    /// computed for all steps at once once s_1..s_T is known.
+    /// </summary>
+    /// <remarks>
+    /// Parameters: <c>weight_ih</c> = W_gx (S, I) and <c>weight_sh</c> = W_gs (S, S), Kaiming-uniform;
+    /// <c>bias</c> = b_g (S), zeros (the gate starts half open, g = σ(·) around 0.5).
+    /// </remarks>
+    public sealed class SelectionGate : torch.nn.Module<Tensor, Tensor, Tensor>
+    {
+        [ComponentName(Name = "weight_ih")]
+        private Parameter _weightIH;
+
+        [ComponentName(Name = "weight_sh")]
+        private Parameter _weightSH;
+
+        [ComponentName(Name = "bias")]
+        private Parameter _bias;
+
+        /// <summary>
+        /// Creates a selection gate.
+        /// </summary>
+        /// <param name="inputSize">The number of expected features in the input x (I).</param>
+        /// <param name="shortTermSize">The number of short-term neurons (S).</param>
+        /// <param name="device">The desired device of the parameters.</param>
+        /// <param name="dtype">The desired floating point dtype of the parameters.</param>
+        public SelectionGate(long inputSize, long shortTermSize, Device? device = null, ScalarType? dtype = null)
+            : base(nameof(SelectionGate))
+        {
+            Check.Positive(inputSize, nameof(inputSize));
+            Check.Positive(shortTermSize, nameof(shortTermSize));
+            Check.FloatingDType(dtype, nameof(dtype));
+            InputSize = inputSize;
+            ShortTermSize = shortTermSize;
+            _weightIH = Init.KaimingUniform(shortTermSize, inputSize, device, dtype);
+            _weightSH = Init.KaimingUniform(shortTermSize, shortTermSize, device, dtype);
+            _bias = Init.Zeros(shortTermSize, device, dtype);
+            RegisterComponents();
+        }
+
+        /// <summary>W_gx, the input-to-gate weights, shape (S, I). State-dict key <c>weight_ih</c>.</summary>
+        public Parameter weight_ih { get => _weightIH; private set => _weightIH = value; }
+
+        /// <summary>W_gs, the short-term-to-gate weights, shape (S, S). State-dict key <c>weight_sh</c>.</summary>
+        public Parameter weight_sh { get => _weightSH; private set => _weightSH = value; }
+
+        /// <summary>b_g, the gate bias, shape (S). State-dict key <c>bias</c>.</summary>
+        public Parameter bias { get => _bias; private set => _bias = value; }
+
+        /// <summary>The number of input features I.</summary>
+        public long InputSize { get; }
+
+        /// <summary>The number of short-term neurons S.</summary>
+        public long ShortTermSize { get; }
+
+        /// <summary>
+        /// g_t = σ(W_gx x_t + W_gs s_t + b_g). Any number of leading dimensions: (B, ·) for one step or
+        /// (T, B, ·) for all steps at once.
+        /// </summary>
+        /// <param name="input">x, shape (…, I).</param>
+        /// <param name="shortTerm">s, shape (…, S).</param>
+        /// <returns>g, shape (…, S), every entry in (0, 1).</returns>
+        public override Tensor forward(Tensor input, Tensor shortTerm)
+        {
+            using var fromInput = torch.nn.functional.linear(input, weight_ih, bias);
+            using var fromShortTerm = torch.matmul(shortTerm, weight_sh.t());
+            using var pre = fromInput.add_(fromShortTerm);
+            return torch.sigmoid(pre);
+        }
+    }
+}
