@@ -7,7 +7,8 @@ namespace DuRnn
     public enum DuRNNImplementation
     {
         /// <summary>
-        /// The fastest implementation available for the input's device and dtype (today: <see cref="Batched"/>).
+        /// The fastest implementation available for the input: <see cref="Fused"/> for float32 and float64 tensors on
+        /// the CPU (when LibTorch's BLAS is reachable), <see cref="Batched"/> on any other device or dtype.
         /// </summary>
         Auto = 0,
 
@@ -23,5 +24,12 @@ namespace DuRnn
         /// <see cref="SelectionGate"/> and <see cref="LongTermCell"/>. Slow; for tests and for reading.
         /// </summary>
         Reference = 2,
+
+        /// <summary>
+        /// CPU only, float32 and float64: <see cref="Batched"/>'s all-steps-at-once projections, with each recurrence
+        /// run as one custom autograd node over raw memory (BLAS for the short-term matrix product, SIMD loops for
+        /// the element-wise parts) instead of a loop of tensor operations.
+        /// </summary>
+        Fused = 3,
     }
 }

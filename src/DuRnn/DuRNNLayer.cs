@@ -84,9 +84,12 @@ namespace DuRnn
         {
             ValidateInput(input, shortTerm, longTerm);
             using var scope = torch.NewDisposeScope();
-            var (output, sT, hT) = Implementation == DuRNNImplementation.Reference
-                ? ForwardReference(input, shortTerm, longTerm)
-                : ForwardBatched(input, shortTerm, longTerm);
+            var (output, sT, hT) = ResolveImplementation(input) switch
+            {
+                DuRNNImplementation.Reference => ForwardReference(input, shortTerm, longTerm),
+                DuRNNImplementation.Fused => ForwardFused(input, shortTerm, longTerm),
+                _ => ForwardBatched(input, shortTerm, longTerm),
+            };
             return (output.MoveToOuterDisposeScope(), sT.MoveToOuterDisposeScope(), hT.MoveToOuterDisposeScope());
         }
 
@@ -137,6 +140,38 @@ namespace DuRnn
                 longStates[t] = h = long_term.Step(longInput[t], h);
             return (torch.stack(longStates), s!, h!);
         }
+
+        /// <summary>
+        /// Batched's all-steps-at-once projections with each recurrence run as one fused autograd node over raw memory
+        /// (<see cref="Fused.ShortTermRecurrence"/>, <see cref="Fused.LongTermRecurrence"/>).
+        /// </summary>
+        private (Tensor, Tensor, Tensor) ForwardFused(Tensor input, Tensor? s0, Tensor? h0)
+        {
+            long steps = input.shape[0], batch = input.shape[1];
+            var shortInput = short_term.InputProjection(input);
+            s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
+            var shortTerm = Fused.ShortTermRecurrence.apply(shortInput, short_term.weight_hh, s0, short_term.Activation)[0];
+
+            var g = gate.call(input, shortTerm);
+            var longInput = long_term.InputProjection(g * shortTerm);
+            h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
+            var longTerm = Fused.LongTermRecurrence.apply(longInput, long_term.weight_hh, h0)[0];
+            return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);
+        }
+
+        /// <summary>The implementation that will run for <paramref name="input"/>.</summary>
+        internal DuRNNImplementation ResolveImplementation(Tensor input) => Implementation switch
+        {
+            DuRNNImplementation.Auto => FusedSupports(input) ? DuRNNImplementation.Fused : DuRNNImplementation.Batched,
+            DuRNNImplementation.Fused when !FusedSupports(input) => throw new NotSupportedException(
+                $"The fused implementation needs float32 or float64 tensors on the CPU and LibTorch's BLAS; got {input.dtype} on {input.device}. Use DuRNNImplementation.Auto or Batched."),
+            var chosen => chosen,
+        };
+
+        private static bool FusedSupports(Tensor input) =>
+            input.device.type == DeviceType.CPU
+            && (input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64)
+            && Fused.Blas.IsAvailable;
 
         private void ValidateInput(Tensor input, Tensor? shortTerm, Tensor? longTerm)
         {

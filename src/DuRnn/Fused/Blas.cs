@@ -1,0 +1,71 @@
+using System;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace DuRnn.Fused
+{
+    /// <summary>
+    /// Direct access to the BLAS <c>sgemm_</c>/<c>dgemm_</c> that LibTorch's CPU library exports (oneMKL in the
+    /// TorchSharp-cpu builds). Calling it on raw memory lets the fused recurrences run one matrix product per time
+    /// step with no tensor objects, no autograd nodes and no allocations. Where the library does not export them the
+    /// fused path is not used (<see cref="IsAvailable"/> is false) and the batched tensor path runs instead.
+    /// </summary>
+    internal static unsafe class Blas
+    {
+        private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> s_sgemm;
+        private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> s_dgemm;
+
+        static Blas()
+        {
+            foreach (var name in new[] { "torch_cpu", "libtorch_cpu", "libtorch_cpu.so", "libtorch_cpu.dylib" })
+            {
+                if (!TryLoad(name, out var handle)) continue;
+                if (NativeLibrary.TryGetExport(handle, "sgemm_", out var s) && NativeLibrary.TryGetExport(handle, "dgemm_", out var d))
+                {
+                    s_sgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)s;
+                    s_dgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void>)d;
+                    IsAvailable = true;
+                    return;
+                }
+            }
+        }
+
+        private static bool TryLoad(string name, out IntPtr handle)
+        {
+            try
+            {
+                return NativeLibrary.TryLoad(name, typeof(Blas).Assembly, DllImportSearchPath.SafeDirectories, out handle)
+                    || NativeLibrary.TryLoad(name, Assembly.GetEntryAssembly() ?? typeof(Blas).Assembly, null, out handle)
+                    || NativeLibrary.TryLoad(name, out handle);
+            }
+            catch (Exception)
+            {
+                handle = IntPtr.Zero;
+                return false;
+            }
+        }
+
+        /// <summary>True when LibTorch's BLAS entry points were found.</summary>
+        internal static bool IsAvailable { get; }
+
+        /// <summary>
+        /// Row-major C (m×n) = A' B' + beta·C with A' = A (m×k) or Aᵀ when <paramref name="transA"/>, B' = B (k×n) or Bᵀ
+        /// when <paramref name="transB"/>; lda, ldb, ldc are row strides. Computed as the column-major product
+        /// Cᵀ = B'ᵀ A'ᵀ.
+        /// </summary>
+        internal static void Gemm(bool transA, bool transB, int m, int n, int k, float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        {
+            byte ta = transB ? (byte)'T' : (byte)'N', tb = transA ? (byte)'T' : (byte)'N';
+            float alpha = 1;
+            s_sgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+        }
+
+        /// <inheritdoc cref="Gemm(bool, bool, int, int, int, float*, int, float*, int, float, float*, int)"/>
+        internal static void Gemm(bool transA, bool transB, int m, int n, int k, double* a, int lda, double* b, int ldb, double beta, double* c, int ldc)
+        {
+            byte ta = transB ? (byte)'T' : (byte)'N', tb = transA ? (byte)'T' : (byte)'N';
+            double alpha = 1;
+            s_dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
+        }
+    }
+}

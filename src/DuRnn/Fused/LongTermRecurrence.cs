@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Numerics;
+using System.Threading.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DuRnn.Fused
+{
+    /// <summary>
+    /// The long-term (IndRNN) recurrence over a whole sequence as one autograd node, on raw memory:
+    /// <code>h_t = ReLU(c_t + u ⊙ h_{t−1}),  t = 1..T</code>
+    /// where c_t = W_h (g_t ⊙ s_t) + b_h was computed for all steps at once. The recurrence is element-wise, so
+    /// every (sequence, neuron) pair is independent: rows of the batch are split over
+    /// <c>torch.get_num_threads()</c> workers, each running its rows through all steps with SIMD vectors and no
+    /// allocation per step. Backward, for t = T..1:
+    /// <code>δ_t = (∂L/∂h_t + u ⊙ δ_{t+1}) ⊙ [h_t &gt; 0];  ∂L/∂c_t = δ_t;  ∂L/∂u = Σ_t Σ_b δ_t ⊙ h_{t−1};  ∂L/∂h_0 = u ⊙ δ_1</code>
+    /// Arguments to <c>apply</c>: c (T, B, H) contiguous, u (H), h_0 (B, H). Returns [h (T, B, H)].
+    /// </summary>
+    internal sealed class LongTermRecurrence : torch.autograd.MultiTensorFunction<LongTermRecurrence>
+    {
+        /// <inheritdoc />
+        public override string Name => nameof(LongTermRecurrence);
+
+        /// <inheritdoc />
+        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var c = ((Tensor)vars[0]).contiguous();
+            var u = ((Tensor)vars[1]).contiguous();
+            var h0 = ((Tensor)vars[2]).contiguous();
+            var h = torch.empty_like(c);
+            if (c.dtype == ScalarType.Float32) Forward<float>(c, u, h0, h);
+            else Forward<double>(c, u, h0, h);
+            ctx.save_for_backward(new List<Tensor> { h, u, h0 });
+            return new List<Tensor> { h };
+        }
+
+        /// <inheritdoc />
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+        {
+            var saved = ctx.get_saved_variables();
+            Tensor h = saved[0], u = saved[1], h0 = saved[2];
+            var gradH = gradOutputs[0].contiguous();
+            var gradC = torch.empty_like(h);
+            var gradU = torch.zeros_like(u);
+            var gradH0 = torch.empty_like(h0);
+            if (h.dtype == ScalarType.Float32) Backward<float>(gradH, h, u, h0, gradC, gradU, gradH0);
+            else Backward<double>(gradH, h, u, h0, gradC, gradU, gradH0);
+            foreach (var t in saved) t.Dispose();
+            return new List<Tensor> { gradC, gradU, gradH0 };
+        }
+
+        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h) where T : unmanaged, INumber<T>
+        {
+            int steps = (int)c.shape[0], batch = (int)c.shape[1], hidden = (int)c.shape[2];
+            T* pc = Raw.Ptr<T>(c), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0), ph = Raw.Ptr<T>(h);
+            long stepStride = (long)batch * hidden;
+            int workers = Raw.Workers(batch, stepStride * steps);
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            {
+                int b0 = (int)((long)batch * w / workers), b1 = (int)((long)batch * (w + 1) / workers);
+                for (int t = 0; t < steps; t++)
+                {
+                    for (int b = b0; b < b1; b++)
+                    {
+                        long row = t * stepStride + (long)b * hidden;
+                        T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;
+                        Kernels.IndRnnStep(pc + row, pu, prev, ph + row, hidden);
+                    }
+                }
+            });
+        }
+
+        private static unsafe void Backward<T>(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0)
+            where T : unmanaged, INumber<T>
+        {
+            int steps = (int)h.shape[0], batch = (int)h.shape[1], hidden = (int)h.shape[2];
+            T* pg = Raw.Ptr<T>(gradH), ph = Raw.Ptr<T>(h), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0);
+            T* pgc = Raw.Ptr<T>(gradC), pgu = Raw.Ptr<T>(gradU), pgh0 = Raw.Ptr<T>(gradH0);
+            long stepStride = (long)batch * hidden;
+            int workers = Raw.Workers(batch, stepStride * steps);
+            var partialU = new T[workers * hidden];
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            {
+                int b0 = (int)((long)batch * w / workers), b1 = (int)((long)batch * (w + 1) / workers);
+                fixed (T* gu = &partialU[w * hidden])
+                {
+                    for (int b = b0; b < b1; b++)
+                    {
+                        // The carry u ⊙ δ_{t+1} lives in ∂L/∂h_0's row until the last step overwrites it with u ⊙ δ_1.
+                        T* carry = pgh0 + (long)b * hidden;
+                        new Span<T>(carry, hidden).Clear();
+                        for (int t = steps - 1; t >= 0; t--)
+                        {
+                            long row = t * stepStride + (long)b * hidden;
+                            T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;
+                            Kernels.IndRnnStepBackward(pg + row, ph + row, prev, pu, carry, pgc + row, gu, hidden);
+                        }
+                    }
+                }
+            });
+            for (int w = 0; w < workers; w++)
+                for (int i = 0; i < hidden; i++)
+                    pgu[i] += partialU[w * hidden + i];
+        }
+    }
+}

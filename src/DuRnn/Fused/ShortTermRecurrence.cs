@@ -1,0 +1,98 @@
+using System.Collections.Generic;
+using System.Numerics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DuRnn.Fused
+{
+    /// <summary>
+    /// The short-term recurrence over a whole sequence as one autograd node, on raw memory:
+    /// <code>s_t = φ(a_t + U_s s_{t−1}),  t = 1..T</code>
+    /// where a_t = W_s x_t + b_s was computed for all steps at once. Each step is one BLAS GEMM (B×S by S×S, LibTorch's
+    /// own oneMKL, threaded by torch's thread setting) written in place over a_t, then φ in place. Backward, for t = T..1:
+    /// <code>δ_t = (∂L/∂s_t + δ_{t+1} U_s) ⊙ φ'(s_t);  ∂L/∂a_t = δ_t;  ∂L/∂s_0 = δ_1 U_s</code>
+    /// one GEMM per step, then ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1} as two large GEMMs over all steps.
+    /// Arguments to <c>apply</c>: a (T, B, S), U_s (S, S), s_0 (B, S), and φ (<see cref="ShortTermActivation"/>).
+    /// Returns [s (T, B, S)].
+    /// </summary>
+    internal sealed class ShortTermRecurrence : torch.autograd.MultiTensorFunction<ShortTermRecurrence>
+    {
+        /// <inheritdoc />
+        public override string Name => nameof(ShortTermRecurrence);
+
+        /// <inheritdoc />
+        public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
+        {
+            var a = (Tensor)vars[0];
+            var weight = ((Tensor)vars[1]).contiguous();
+            var s0 = ((Tensor)vars[2]).contiguous();
+            var activation = (ShortTermActivation)vars[3];
+            var s = a.contiguous().clone();
+            if (s.dtype == ScalarType.Float32) Forward<float>(s, weight, s0, activation);
+            else Forward<double>(s, weight, s0, activation);
+            ctx.save_for_backward(new List<Tensor> { s, weight, s0 });
+            ctx.save_data("activation", activation);
+            return new List<Tensor> { s };
+        }
+
+        /// <inheritdoc />
+        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradOutputs)
+        {
+            var saved = ctx.get_saved_variables();
+            Tensor s = saved[0], weight = saved[1], s0 = saved[2];
+            var activation = (ShortTermActivation)ctx.get_data("activation");
+            var gradS = gradOutputs[0].contiguous();
+            var gradA = torch.empty_like(s);
+            var gradS0 = torch.zeros_like(s0);
+            if (s.dtype == ScalarType.Float32) Backward<float>(gradS, s, weight, gradA, gradS0, activation);
+            else Backward<double>(gradS, s, weight, gradA, gradS0, activation);
+
+            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}.
+            long steps = s.shape[0], size = s.shape[2];
+            using var firstDelta = gradA[0];
+            var gradWeight = torch.mm(firstDelta.t(), s0);
+            if (steps > 1)
+            {
+                using var later = gradA.narrow(0, 1, steps - 1).reshape(-1, size);
+                using var earlier = s.narrow(0, 0, steps - 1).reshape(-1, size);
+                gradWeight.addmm_(later.t(), earlier);
+            }
+            foreach (var t in saved) t.Dispose();
+            return new List<Tensor> { gradA, gradWeight, gradS0, null! };
+        }
+
+        private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation)
+            where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
+        {
+            int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
+            T* ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), ps0 = Raw.Ptr<T>(s0);
+            long stepStride = (long)batch * size;
+            for (int t = 0; t < steps; t++)
+            {
+                T* current = ps + t * stepStride;
+                T* previous = t == 0 ? ps0 : current - stepStride;
+                // s_t ← a_t + s_{t−1} U_sᵀ (row-major, accumulated in place), then φ.
+                Raw.Gemm(false, true, batch, size, size, previous, size, pw, size, true, current, size);
+                if (activation == ShortTermActivation.ReLU) Kernels.ReluInPlace(current, stepStride);
+                else Kernels.TanhInPlace(current, stepStride);
+            }
+        }
+
+        private static unsafe void Backward<T>(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0, ShortTermActivation activation)
+            where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
+        {
+            int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
+            T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
+            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0);
+            long stepStride = (long)batch * size;
+            // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s.
+            for (int t = steps - 1; t >= 0; t--)
+            {
+                long offset = t * stepStride;
+                if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, stepStride);
+                else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, stepStride);
+                Raw.Gemm(false, false, batch, size, size, pga + offset, size, pw, size, false, carry, size);
+            }
+        }
+    }
+}
