@@ -97,7 +97,7 @@ namespace DuRnn
                 {
                     using var wv = torch.mv(weight, v);
                     using var wtwv = torch.mv(weight.t(), wv);
-                    double norm = wtwv.norm().item<double>();
+                    double norm = wtwv.norm().ToDouble();
                     if (norm == 0) return 0;
                     v.copy_(wtwv).div_(norm);
                     double next = Math.Sqrt(norm);
