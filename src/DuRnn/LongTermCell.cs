@@ -71,13 +71,13 @@ namespace DuRnn
         }
 
         /// <summary>W_h, the weights from the gated short-term memory, shape (H, S). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => _weightIH = value; }
+        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>b_h, the long-term bias, shape (H). State-dict key <c>bias_ih</c>.</summary>
-        public Parameter bias_ih { get => _biasIH; private set => _biasIH = value; }
+        public Parameter bias_ih { get => _biasIH; private set => Replace(ref _biasIH, value, "bias_ih"); }
 
         /// <summary>u, the independent recurrent weights, shape (H). State-dict key <c>weight_hh</c>.</summary>
-        public Parameter weight_hh { get => _weightHH; private set => _weightHH = value; }
+        public Parameter weight_hh { get => _weightHH; private set => Replace(ref _weightHH, value, "weight_hh"); }
 
         /// <summary>The size S of the cell's input.</summary>
         public long InputSize { get; }
@@ -135,6 +135,15 @@ namespace DuRnn
         {
             using var noGrad = torch.no_grad();
             weight_hh.clamp_(-RecurrentBound, RecurrentBound);
+        }
+
+        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
+        private void Replace(ref Parameter field, Parameter value, string name)
+        {
+            if (ReferenceEquals(field, value)) return;
+            field.Dispose();
+            field = value;
+            ConditionallyRegisterParameter(name, field);
         }
     }
 }

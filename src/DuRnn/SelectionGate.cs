@@ -49,13 +49,13 @@ namespace DuRnn
         }
 
         /// <summary>W_gx, the input-to-gate weights, shape (S, I). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => _weightIH = value; }
+        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>W_gs, the short-term-to-gate weights, shape (S, S). State-dict key <c>weight_sh</c>.</summary>
-        public Parameter weight_sh { get => _weightSH; private set => _weightSH = value; }
+        public Parameter weight_sh { get => _weightSH; private set => Replace(ref _weightSH, value, "weight_sh"); }
 
         /// <summary>b_g, the gate bias, shape (S). State-dict key <c>bias</c>.</summary>
-        public Parameter bias { get => _bias; private set => _bias = value; }
+        public Parameter bias { get => _bias; private set => Replace(ref _bias, value, "bias"); }
 
         /// <summary>The number of input features I.</summary>
         public long InputSize { get; }
@@ -76,6 +76,15 @@ namespace DuRnn
             using var fromShortTerm = torch.matmul(shortTerm, weight_sh.t());
             using var pre = fromInput.add_(fromShortTerm);
             return torch.sigmoid(pre);
+        }
+
+        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
+        private void Replace(ref Parameter field, Parameter value, string name)
+        {
+            if (ReferenceEquals(field, value)) return;
+            field.Dispose();
+            field = value;
+            ConditionallyRegisterParameter(name, field);
         }
     }
 }

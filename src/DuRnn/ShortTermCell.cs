@@ -29,13 +29,13 @@ namespace DuRnn
         private Parameter _weightHH;
 
         /// <summary>W_s, the input-to-short-term weights, shape (S, I). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => _weightIH = value; }
+        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>b_s, the short-term bias, shape (S). State-dict key <c>bias_ih</c>.</summary>
-        public Parameter bias_ih { get => _biasIH; private set => _biasIH = value; }
+        public Parameter bias_ih { get => _biasIH; private set => Replace(ref _biasIH, value, "bias_ih"); }
 
         /// <summary>U_s, the constrained short-term recurrent weights, shape (S, S). State-dict key <c>weight_hh</c>.</summary>
-        public Parameter weight_hh { get => _weightHH; private set => _weightHH = value; }
+        public Parameter weight_hh { get => _weightHH; private set => Replace(ref _weightHH, value, "weight_hh"); }
 
         private readonly PowerIterationVector _power = new();
 
@@ -142,6 +142,15 @@ namespace DuRnn
         private sealed class PowerIterationVector
         {
             public Tensor? Vector;
+        }
+
+        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
+        private void Replace(ref Parameter field, Parameter value, string name)
+        {
+            if (ReferenceEquals(field, value)) return;
+            field.Dispose();
+            field = value;
+            ConditionallyRegisterParameter(name, field);
         }
     }
 }
