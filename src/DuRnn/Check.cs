@@ -14,6 +14,12 @@ namespace DuRnn
                 throw new ArgumentOutOfRangeException(name, value, $"{name} must be > 0.");
         }
 
+        internal static void NonNegativeFinite(double value, string name)
+        {
+            if (!(value >= 0) || double.IsInfinity(value))
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be finite and ≥ 0.");
+        }
+
         internal static void Activation(ShortTermActivation value, string name)
         {
             if (value != ShortTermActivation.ReLU && value != ShortTermActivation.Tanh)

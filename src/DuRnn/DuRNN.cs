@@ -23,7 +23,7 @@ namespace DuRnn
     /// Keep the constraints by calling <see cref="ApplyConstraints"/> after every optimizer step
     /// (projected gradient descent); the parameters satisfy them right after construction.
     /// </remarks>
-    public sealed class DuRNN : torch.nn.Module<Tensor, DuRNNState?, (Tensor output, DuRNNState state)>
+    public sealed partial class DuRNN : torch.nn.Module<Tensor, DuRNNState?, (Tensor output, DuRNNState state)>
     {
 #pragma warning disable IDE1006 // field names are the state-dict names, as in PyTorch
         private readonly ModuleList<DuRNNLayer> layers;
@@ -68,6 +68,7 @@ namespace DuRnn
             if (shortTermSize is long st) Check.Positive(st, nameof(shortTermSize));
             Check.Activation(activation, nameof(activation));
             Check.FloatingDType(dtype, nameof(dtype));
+            Check.NonNegativeFinite(longTermInputWeightStd, nameof(longTermInputWeightStd));
             if (!(dropout >= 0 && dropout < 1))
                 throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
 

@@ -46,6 +46,7 @@ namespace DuRnn
         {
             long s = shortTermSize ?? hiddenSize;
             Check.Positive(s, nameof(shortTermSize));
+            Check.NonNegativeFinite(longTermInputWeightStd, nameof(longTermInputWeightStd));
             short_term = new ShortTermCell(inputSize, s, activation, shortTermConstraint, device, dtype);
             gate = new SelectionGate(inputSize, s, device, dtype);
             long_term = new LongTermCell(s, hiddenSize, mag, maxSequenceLength, longMemoryInit, longTermInputWeightStd, device, dtype);

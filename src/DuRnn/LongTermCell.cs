@@ -52,8 +52,7 @@ namespace DuRnn
                 throw new ArgumentOutOfRangeException(nameof(mag), mag, "MAG must be finite and > 0.");
             if (maxSequenceLength is long t && t <= 0)
                 throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), t, "maxSequenceLength must be > 0 when given.");
-            if (!(inputWeightStd >= 0) || double.IsInfinity(inputWeightStd))
-                throw new ArgumentOutOfRangeException(nameof(inputWeightStd), inputWeightStd, "The standard deviation of W_h must be finite and ≥ 0.");
+            Check.NonNegativeFinite(inputWeightStd, nameof(inputWeightStd));
 
             InputSize = inputSize;
             HiddenSize = hiddenSize;
