@@ -38,6 +38,8 @@ namespace DuRnn.Fused
         /// <inheritdoc />
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradOutputs)
         {
+            BackwardResults.ReleaseEarlier();
+            using var scope = torch.NewDisposeScope();
             var saved = ctx.get_saved_variables();
             Tensor h = saved[0], u = saved[1], h0 = saved[2];
             var gradH = gradOutputs[0].contiguous();
@@ -47,7 +49,8 @@ namespace DuRnn.Fused
             if (h.dtype == ScalarType.Float32) Backward<float>(gradH, h, u, h0, gradC, gradU, gradH0);
             else Backward<double>(gradH, h, u, h0, gradC, gradU, gradH0);
             foreach (var t in saved) t.Dispose();
-            return new List<Tensor> { gradC, gradU, gradH0 };
+            BackwardResults.DisposeAll(gradOutputs);
+            return BackwardResults.Park(gradC, gradU, gradH0);
         }
 
         private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h) where T : unmanaged, INumber<T>

@@ -38,6 +38,8 @@ namespace DuRnn.Fused
         /// <inheritdoc />
         public override List<Tensor> backward(torch.autograd.AutogradContext ctx, List<Tensor> gradOutputs)
         {
+            BackwardResults.ReleaseEarlier();
+            using var scope = torch.NewDisposeScope();
             var saved = ctx.get_saved_variables();
             Tensor s = saved[0], weight = saved[1], s0 = saved[2];
             var activation = (ShortTermActivation)ctx.get_data("activation");
@@ -49,16 +51,17 @@ namespace DuRnn.Fused
 
             // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}.
             long steps = s.shape[0], size = s.shape[2];
-            using var firstDelta = gradA[0];
+            var firstDelta = gradA[0];
             var gradWeight = torch.mm(firstDelta.t(), s0);
             if (steps > 1)
             {
-                using var later = gradA.narrow(0, 1, steps - 1).reshape(-1, size);
-                using var earlier = s.narrow(0, 0, steps - 1).reshape(-1, size);
+                var later = gradA.narrow(0, 1, steps - 1).reshape(-1, size);
+                var earlier = s.narrow(0, 0, steps - 1).reshape(-1, size);
                 gradWeight.addmm_(later.t(), earlier);
             }
             foreach (var t in saved) t.Dispose();
-            return new List<Tensor> { gradA, gradWeight, gradS0, null! };
+            BackwardResults.DisposeAll(gradOutputs);
+            return BackwardResults.Park(gradA, gradWeight, gradS0, null);
         }
 
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation)
