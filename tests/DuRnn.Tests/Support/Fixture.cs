@@ -109,29 +109,12 @@ namespace DuRnn.Tests
             IReadOnlyDictionary<string, FixtureTensor> Dict(string key) =>
                 Get(root, key, what).EnumerateObject().ToDictionary(p => p.Name, p => FixtureTensor.Parse(p.Value, key + "." + p.Name), StringComparer.Ordinal);
 
-            var c = Get(root, "config", what);
-            string activation = Get(c, "activation", what).GetString() ?? "";
             string dtype = Get(root, "dtype", what).GetString() ?? "";
             return new Fixture
             {
                 Name = Get(root, "name", what).GetString() ?? "",
-                DType = dtype switch
-                {
-                    "float64" => ScalarType.Float64,
-                    "float32" => ScalarType.Float32,
-                    _ => throw new InvalidDataException($"Fixture '{what}': unknown dtype '{dtype}'."),
-                },
-                Config = new FixtureConfig(
-                    Get(c, "input_size", what).GetInt64(), Get(c, "hidden_size", what).GetInt64(),
-                    Get(c, "short_term_size", what).GetInt64(), Get(c, "num_layers", what).GetInt64(),
-                    activation switch
-                    {
-                        "relu" => ShortTermActivation.ReLU,
-                        "tanh" => ShortTermActivation.Tanh,
-                        _ => throw new InvalidDataException($"Fixture '{what}': unknown activation '{activation}'."),
-                    },
-                    Get(c, "batch_norm", what).GetBoolean(), Get(c, "residual", what).GetBoolean(),
-                    Get(c, "batch_first", what).GetBoolean(), Get(c, "seq_len", what).GetInt64(), Get(c, "batch", what).GetInt64()),
+                DType = ParseDType(dtype, what),
+                Config = ParseConfig(Get(root, "config", what), what),
                 Parameters = Dict("parameters"),
                 BuffersAfter = Dict("buffers_after"),
                 Input = T("input"),
@@ -151,7 +134,31 @@ namespace DuRnn.Tests
             };
         }
 
-        private static JsonElement Get(JsonElement e, string key, string what) =>
+        internal static ScalarType ParseDType(string dtype, string what) => dtype switch
+        {
+            "float64" => ScalarType.Float64,
+            "float32" => ScalarType.Float32,
+            _ => throw new InvalidDataException($"Fixture '{what}': unknown dtype '{dtype}'."),
+        };
+
+        /// <summary>Parses a fixture's <c>"config"</c> object.</summary>
+        internal static FixtureConfig ParseConfig(JsonElement c, string what)
+        {
+            string activation = Get(c, "activation", what).GetString() ?? "";
+            return new FixtureConfig(
+                Get(c, "input_size", what).GetInt64(), Get(c, "hidden_size", what).GetInt64(),
+                Get(c, "short_term_size", what).GetInt64(), Get(c, "num_layers", what).GetInt64(),
+                activation switch
+                {
+                    "relu" => ShortTermActivation.ReLU,
+                    "tanh" => ShortTermActivation.Tanh,
+                    _ => throw new InvalidDataException($"Fixture '{what}': unknown activation '{activation}'."),
+                },
+                Get(c, "batch_norm", what).GetBoolean(), Get(c, "residual", what).GetBoolean(),
+                Get(c, "batch_first", what).GetBoolean(), Get(c, "seq_len", what).GetInt64(), Get(c, "batch", what).GetInt64());
+        }
+
+        internal static JsonElement Get(JsonElement e, string key, string what) =>
             e.TryGetProperty(key, out var v) ? v : throw new InvalidDataException($"Fixture '{what}' lacks \"{key}\".");
 
         /// <summary>A DuRNN with this fixture's configuration and dtype (its parameters are not loaded).</summary>
