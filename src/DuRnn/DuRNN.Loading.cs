@@ -10,10 +10,10 @@ namespace DuRnn
     public sealed partial class DuRNN
     {
         /// <summary>
-        /// Copies parameters and buffers from <paramref name="source"/> into this module, after checking every entry:
-        /// a missing or unexpected key (when <paramref name="strict"/>), a different shape or dtype raises an
-        /// <see cref="ArgumentException"/> that names the key and the expected and actual shape or dtype, before
-        /// anything is changed.
+        /// Copies parameters and buffers from <paramref name="source"/> into this module, after checking every entry: a
+        /// missing or unexpected key (when <paramref name="strict"/>) or a different shape raises one
+        /// <see cref="ArgumentException"/> naming every such key with the expected and actual shape, and nothing is
+        /// changed. Values of another dtype are converted, as in PyTorch.
         /// </summary>
         /// <param name="source">A state dictionary, e.g. from <c>state_dict()</c> of a module with the same options.</param>
         /// <param name="strict">Whether the keys of <paramref name="source"/> must match this module's keys exactly.</param>
@@ -23,22 +23,12 @@ namespace DuRnn
             Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
         {
             if (source is null) throw new ArgumentNullException(nameof(source));
-            var (missing, unexpected) = ValidateStateDict(source, strict, skip ?? Array.Empty<string>(), nameof(source));
-            using (torch.no_grad())
-            {
-                var destination = state_dict();
-                foreach (var (key, value) in source)
-                {
-                    if (skip is not null && skip.Contains(key)) continue;
-                    if (destination.TryGetValue(key, out var target)) target.copy_(value);
-                }
-            }
-            return (missing, unexpected);
+            return StateDicts.CheckAndCopy(this, source, strict, skip, nameof(source));
         }
 
         /// <summary>
         /// Loads parameters and buffers saved with <c>save()</c> (TorchSharp's format). Every entry is read and checked
-        /// first — a missing or unexpected key (when <paramref name="strict"/>), a different shape or dtype raises an
+        /// first — a missing or unexpected key (when <paramref name="strict"/>) or a different shape raises an
         /// <see cref="ArgumentException"/> naming the key — and only then copied into the module.
         /// </summary>
         /// <param name="reader">A reader positioned at the start of a saved module.</param>
@@ -61,7 +51,7 @@ namespace DuRnn
                     saved[key] = TensorExtensionMethods.Load(reader);
                     loadedParameters?.Add(key, own.ContainsKey(key));
                 }
-                load_state_dict(saved.ToDictionary(kv => kv.Key, kv => kv.Value), strict, skip);
+                StateDicts.CheckAndCopy(this, saved, strict, skip, nameof(reader));
             }
             finally
             {
@@ -81,35 +71,6 @@ namespace DuRnn
                 if ((b & 0x80) == 0) return result;
                 if (shift > 56) throw new InvalidDataException("The stream is not a saved TorchSharp module.");
             }
-        }
-
-        private (IList<string> missing, IList<string> unexpected) ValidateStateDict(
-            Dictionary<string, Tensor> source, bool strict, IList<string> skip, string argument)
-        {
-            var destination = state_dict();
-            var missing = destination.Keys.Where(k => !skip.Contains(k) && !source.ContainsKey(k)).ToList();
-            var unexpected = source.Keys.Where(k => !skip.Contains(k) && !destination.ContainsKey(k)).ToList();
-            if (strict && missing.Count > 0)
-                throw new ArgumentException(
-                    $"The weights lack key '{missing[0]}' (shape {Check.Shape(destination[missing[0]])})" +
-                    (missing.Count > 1 ? $" and {missing.Count - 1} more: {string.Join(", ", missing.Skip(1))}" : "") +
-                    ". Check that the module was created with the same options (layers, sizes, batchNorm).", argument);
-            if (strict && unexpected.Count > 0)
-                throw new ArgumentException(
-                    $"The weights hold key '{unexpected[0]}' that this module does not have" +
-                    (unexpected.Count > 1 ? $" (and {unexpected.Count - 1} more: {string.Join(", ", unexpected.Skip(1))})" : "") +
-                    ". Check that the module was created with the same options (layers, sizes, batchNorm).", argument);
-            foreach (var (key, value) in source)
-            {
-                if (skip.Contains(key) || !destination.TryGetValue(key, out var target)) continue;
-                if (!value.shape.SequenceEqual(target.shape))
-                    throw new ArgumentException(
-                        $"The weights' '{key}' has shape {Check.Shape(value)}; this module expects {Check.Shape(target)}.", argument);
-                if (value.dtype != target.dtype)
-                    throw new ArgumentException(
-                        $"The weights' '{key}' has dtype {value.dtype}; this module expects {target.dtype}. Convert the module with .to(dtype) first.", argument);
-            }
-            return (missing, unexpected);
         }
     }
 }

@@ -97,7 +97,12 @@ namespace DuRnn
             {
                 var bns = new List<BatchNorm1d>();
                 for (long l = 0; l < numLayers - 1; l++)
-                    bns.Add(torch.nn.BatchNorm1d(hiddenSize, device: device, dtype: dtype));
+                {
+                    var norm = torch.nn.BatchNorm1d(hiddenSize, device: device, dtype: dtype);
+                    // TorchSharp gives the step count the module's dtype; PyTorch (and its state dicts) use int64.
+                    norm.num_batches_tracked = torch.tensor(0L, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
+                    bns.Add(norm);
+                }
                 norms = new ModuleList<BatchNorm1d>(bns.ToArray());
             }
             RegisterComponents();

@@ -61,41 +61,10 @@ namespace DuRnn
                     throw new ArgumentException($"State dict keys must be strings; got a {entry.Key.GetType().Name} key '{entry.Key}'.", nameof(stateDict));
                 if (entry.Value is not Tensor tensor)
                     throw new ArgumentException($"State dict entry '{key}' must be a tensor; got {(entry.Value is null ? "null" : "a " + entry.Value.GetType().Name)}.", nameof(stateDict));
-                if (tensor.IsInvalid)
-                    throw new ArgumentException($"State dict entry '{key}' is a disposed tensor.", nameof(stateDict));
                 source[key] = tensor;
             }
 
-            var destination = module.state_dict();
-            var problems = new List<string>();
-            var missing = destination.Keys.Where(k => !source.ContainsKey(k)).ToList();
-            // Missing keys in the module's order; unexpected ones sorted (a Hashtable has no meaningful order).
-            var unexpected = source.Keys.Where(k => !destination.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-            if (missing.Count > 0)
-                problems.Add($"missing key{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(k => $"'{k}' {Check.Shape(destination[k])}"))}");
-            if (unexpected.Count > 0)
-                problems.Add($"unexpected key{(unexpected.Count > 1 ? "s" : "")} {string.Join(", ", unexpected.Select(k => $"'{k}' {Check.Shape(source[k])}"))}");
-            foreach (var (key, target) in destination)
-            {
-                if (!source.TryGetValue(key, out var value)) continue;
-                if (!value.shape.SequenceEqual(target.shape))
-                    problems.Add($"'{key}' has shape {Check.Shape(value)} in the state dict but {Check.Shape(target)} in the module");
-            }
-            if (problems.Count > 0)
-            {
-                string hint = module is DuRNN
-                    ? " Was it saved from a DuRNN with other sizes (inputSize, hiddenSize, shortTermSize, numLayers) or options (batchNorm)?"
-                    : "";
-                throw new ArgumentException(
-                    $"The state dict does not fit this {module.GetName()} ({string.Join("; ", problems)}); nothing was loaded.{hint}",
-                    nameof(stateDict));
-            }
-
-            using (torch.no_grad())
-            {
-                foreach (var (key, target) in destination)
-                    target.copy_(source[key]);
-            }
+            StateDicts.CheckAndCopy(module, source, strict: true, skip: null, nameof(stateDict));
             return module;
         }
     }
