@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DuRnn
+{
+    /// <summary>
+    /// What a trained DuRNN has learned, in the terms of the paper's analysis: how long each long-term neuron
+    /// remembers (from its recurrent weight u_i) and how short the short-term part's memory is (from ‖U_s‖₂).
+    /// </summary>
+    public static class DuRNNDiagnostics
+    {
+        /// <summary>
+        /// Each long-term neuron's effective memory horizon: the number of steps k after which a contribution has
+        /// decayed below <paramref name="threshold"/> through the recurrence alone, the smallest k with
+        /// |u_i|^k &lt; threshold, i.e. ⌊ln(threshold) / ln|u_i|⌋ + 1. A neuron with |u_i| ≥ 1 never forgets:
+        /// its horizon is <see cref="double.PositiveInfinity"/>. (The ReLU can only shorten memory further.)
+        /// </summary>
+        /// <param name="cell">The long-term cell.</param>
+        /// <param name="threshold">The decay level that counts as forgotten, in (0, 1); default 0.01.</param>
+        /// <returns>One horizon per neuron, in neuron order.</returns>
+        public static double[] MemoryHorizons(this LongTermCell cell, double threshold = 0.01)
+        {
+            if (cell is null) throw new ArgumentNullException(nameof(cell));
+            if (!(threshold > 0 && threshold < 1))
+                throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must lie in (0, 1).");
+            return RecurrentWeights(cell).Select(u => Horizon(Math.Abs(u), threshold)).ToArray();
+        }
+
+        /// <summary>The long-term recurrent weights u as doubles, in neuron order.</summary>
+        /// <param name="cell">The long-term cell.</param>
+        public static double[] RecurrentWeights(this LongTermCell cell)
+        {
+            if (cell is null) throw new ArgumentNullException(nameof(cell));
+            using var noGrad = torch.no_grad();
+            using var u = cell.weight_hh.detach().to(ScalarType.Float64, torch.CPU);
+            return u.data<double>().ToArray();
+        }
+
+        /// <summary>‖U_s‖₂, the largest singular value of the short-term recurrent matrix, computed exactly (SVD).</summary>
+        /// <param name="cell">The short-term cell.</param>
+        public static double SpectralNorm(this ShortTermCell cell)
+        {
+            if (cell is null) throw new ArgumentNullException(nameof(cell));
+            using var noGrad = torch.no_grad();
+            using var w = cell.weight_hh.detach().to(ScalarType.Float64, torch.CPU);
+            using var singular = torch.linalg.svdvals(w);
+            return singular.max().item<double>();
+        }
+
+        /// <summary>
+        /// One <see cref="LayerDiagnostics"/> per layer of <paramref name="model"/>, first to last.
+        /// </summary>
+        /// <param name="model">The stack.</param>
+        /// <param name="threshold">The decay level for <see cref="MemoryHorizons"/>; default 0.01.</param>
+        public static IReadOnlyList<LayerDiagnostics> Diagnose(this DuRNN model, double threshold = 0.01)
+        {
+            if (model is null) throw new ArgumentNullException(nameof(model));
+            return model.Layers.Select((layer, index) => new LayerDiagnostics(
+                index,
+                layer.LongTerm.RecurrentWeights(),
+                layer.LongTerm.MemoryHorizons(threshold),
+                layer.ShortTerm.SpectralNorm(),
+                layer.LongTerm.RecurrentBound)).ToList();
+        }
+
+        /// <summary>The smallest k ≥ 1 with a^k &lt; threshold, for 0 ≤ a.</summary>
+        internal static double Horizon(double a, double threshold)
+        {
+            if (a >= 1) return double.PositiveInfinity;
+            if (a < threshold) return 1;
+            return Math.Floor(Math.Log(threshold) / Math.Log(a)) + 1;
+        }
+    }
+
+    /// <summary>What one DuRNN layer has learned (see <see cref="DuRNNDiagnostics.Diagnose"/>).</summary>
+    /// <param name="Layer">The layer's index, 0 for the first.</param>
+    /// <param name="RecurrentWeights">The long-term recurrent weights u, per neuron.</param>
+    /// <param name="MemoryHorizons">Each long-term neuron's memory horizon in steps (∞ when |u_i| ≥ 1).</param>
+    /// <param name="ShortTermSpectralNorm">‖U_s‖₂ of the layer's short-term part.</param>
+    /// <param name="RecurrentBound">U_bound, the bound on |u_i|.</param>
+    public sealed record LayerDiagnostics(int Layer, double[] RecurrentWeights, double[] MemoryHorizons,
+        double ShortTermSpectralNorm, double RecurrentBound)
+    {
+        /// <summary>The median memory horizon of the layer's long-term neurons, in steps.</summary>
+        public double MedianHorizon
+        {
+            get
+            {
+                var sorted = MemoryHorizons.OrderBy(h => h).ToArray();
+                if (sorted.Length == 0) return 0;
+                int mid = sorted.Length / 2;
+                return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+            }
+        }
+
+        /// <summary>How many of the layer's long-term neurons remember at least <paramref name="steps"/> steps.</summary>
+        /// <param name="steps">The horizon to reach.</param>
+        public int NeuronsRemembering(double steps) => MemoryHorizons.Count(h => h >= steps);
+    }
+}
