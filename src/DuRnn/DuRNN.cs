@@ -244,9 +244,7 @@ namespace DuRnn
             // the input's batch_sizes and sorted_indices; an input packed with enforce_sorted has no indices, nor has this.
             bool presorted = input.sorted_indices.IsInvalid;
             var packed = torch.nn.utils.rnn.pack_padded_sequence(output, lengths, batch_first: false, enforce_sorted: presorted);
-            newState.ShortTerm.MoveToOuterDisposeScope();
-            newState.LongTerm.MoveToOuterDisposeScope();
-            return (packed.MoveToOuterDisposeScope(), newState);
+            return (packed.MoveToOuterDisposeScope(), newState.MoveToOuterDisposeScope());
         }
 
         /// <summary>
@@ -303,10 +301,7 @@ namespace DuRnn
             using var scope = torch.NewDisposeScope();
             var (y, newState) = Run(BatchFirst ? input.transpose(0, 1) : input, lengths, state);
             var output = BatchFirst ? y.transpose(0, 1) : y;
-            output.MoveToOuterDisposeScope();
-            newState.ShortTerm.MoveToOuterDisposeScope();
-            newState.LongTerm.MoveToOuterDisposeScope();
-            return (output, newState);
+            return (output.MoveToOuterDisposeScope(), newState.MoveToOuterDisposeScope());
         }
 
         /// <summary>

@@ -36,6 +36,19 @@ namespace DuRnn
         public DuRNNState Detach() => new DuRNNState(ShortTerm.detach(), LongTerm.detach());
 
         /// <summary>
+        /// Moves both tensors to the dispose scope outside the current one (see
+        /// <c>Tensor.MoveToOuterDisposeScope</c>), so that a state carried from one chunk or step to the next outlives
+        /// the scope of the call that produced it.
+        /// </summary>
+        /// <returns>This state.</returns>
+        public DuRNNState MoveToOuterDisposeScope()
+        {
+            ShortTerm.MoveToOuterDisposeScope();
+            LongTerm.MoveToOuterDisposeScope();
+            return this;
+        }
+
+        /// <summary>
         /// Creates the all-zeros state for <paramref name="batchSize"/> sequences of <paramref name="model"/>,
         /// on its device and with its dtype.
         /// </summary>
