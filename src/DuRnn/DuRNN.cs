@@ -4,6 +4,7 @@ using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using PackedSequence = TorchSharp.torch.nn.utils.rnn.PackedSequence;
 
 namespace DuRnn
 {
@@ -18,15 +19,22 @@ namespace DuRnn
     /// </code>
     /// and layer l+1 reads the outputs h^(l) of layer l. Between layers, optionally: a residual connection
     /// where sizes match, BatchNorm over batch and time, and dropout with one mask per sequence shared over time.
+    /// With <c>bidirectional: true</c> every layer also runs a second, independent set of cells over the reversed
+    /// sequence, and its output is the concatenation [forward h_t, backward h_t] (2H features), as in PyTorch.
     /// </summary>
     /// <remarks>
     /// Keep the constraints by calling <see cref="ApplyConstraints"/> after every optimizer step
     /// (projected gradient descent); the parameters satisfy them right after construction.
+    /// Variable-length batches: <see cref="call(PackedSequence, DuRNNState?)"/> (PyTorch's packed sequences) or
+    /// <see cref="call(Tensor, Tensor, DuRNNState?)"/> (a padded batch and its lengths). Streaming: pass the returned
+    /// state into the next call; <see cref="DuRNNState.Detach"/> between chunks gives truncated backpropagation
+    /// through time.
     /// </remarks>
     public sealed partial class DuRNN : torch.nn.Module<Tensor, DuRNNState?, (Tensor output, DuRNNState state)>
     {
 #pragma warning disable IDE1006 // field names are the state-dict names, as in PyTorch
         private readonly ModuleList<DuRNNLayer> layers;
+        private readonly ModuleList<DuRNNLayer>? layers_reverse;
         private readonly ModuleList<BatchNorm1d>? norms;
 #pragma warning restore IDE1006
 
@@ -49,17 +57,21 @@ namespace DuRnn
         /// <param name="batchNorm">Apply BatchNorm over batch and time to the outputs of every layer but the last.</param>
         /// <param name="residual">Add each layer's input to its output where their sizes match.</param>
         /// <param name="batchFirst">If true, the input and output are (B, T, feature) instead of (T, B, feature).
-        /// The state is laid out (numLayers, B, ·) either way.</param>
+        /// The state is laid out (numLayers·D, B, ·) either way.</param>
         /// <param name="dropout">If non-zero, a dropout layer with this probability on the outputs of each layer
         /// except the last, with one mask per sequence shared over all steps (train mode only). Default: 0.</param>
         /// <param name="longTermInputWeightStd">σ_h of the long-term input weights W_h ~ N(0, σ_h²) (default 0.001).</param>
         /// <param name="device">The desired device of the parameters and buffers.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
+        /// <param name="bidirectional">If true, a bidirectional DuRNN (D = 2): every layer has a second set of cells
+        /// (state-dict keys <c>layers_reverse.{l}.*</c>) that reads the sequence backwards, and the layer's output is
+        /// [forward h_t, backward h_t], 2H features; layer l+1, BatchNorm and the final output see 2H features. The
+        /// state is (numLayers·2, B, ·) with index layer·2 + direction, as TorchSharp's h_n. Default: false (D = 1).</param>
         public DuRNN(long inputSize, long hiddenSize, long numLayers = 1, long? shortTermSize = null,
             ShortTermActivation activation = ShortTermActivation.ReLU, ShortTermConstraint? shortTermConstraint = null,
             double mag = 2.0, long? maxSequenceLength = null, bool longMemoryLastLayer = false,
             bool batchNorm = false, bool residual = false, bool batchFirst = false, double dropout = 0.0,
-            double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null, bool bidirectional = false)
             : base(nameof(DuRNN))
         {
             Check.Positive(inputSize, nameof(inputSize));
@@ -84,21 +96,28 @@ namespace DuRnn
             Residual = residual;
             BatchFirst = batchFirst;
             Dropout = dropout;
+            Bidirectional = bidirectional;
 
-            var list = new List<DuRNNLayer>();
-            for (long l = 0; l < numLayers; l++)
+            DuRNNLayer[] CreateLayers()
             {
-                list.Add(new DuRNNLayer(l == 0 ? inputSize : hiddenSize, hiddenSize, ShortTermSize, activation,
-                    ShortTermConstraint, mag, maxSequenceLength, longMemoryLastLayer && l == numLayers - 1,
-                    longTermInputWeightStd, device, dtype));
+                var list = new List<DuRNNLayer>();
+                for (long l = 0; l < numLayers; l++)
+                {
+                    list.Add(new DuRNNLayer(l == 0 ? inputSize : OutputSize, hiddenSize, ShortTermSize, activation,
+                        ShortTermConstraint, mag, maxSequenceLength, longMemoryLastLayer && l == numLayers - 1,
+                        longTermInputWeightStd, device, dtype));
+                }
+                return list.ToArray();
             }
-            layers = new ModuleList<DuRNNLayer>(list.ToArray());
+            layers = new ModuleList<DuRNNLayer>(CreateLayers());
+            if (bidirectional)
+                layers_reverse = new ModuleList<DuRNNLayer>(CreateLayers());
             if (batchNorm && numLayers > 1)
             {
                 var bns = new List<BatchNorm1d>();
                 for (long l = 0; l < numLayers - 1; l++)
                 {
-                    var norm = torch.nn.BatchNorm1d(hiddenSize, device: device, dtype: dtype);
+                    var norm = torch.nn.BatchNorm1d(OutputSize, device: device, dtype: dtype);
                     // TorchSharp gives the step count the module's dtype; PyTorch (and its state dicts) use int64.
                     norm.num_batches_tracked = torch.tensor(0L, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
                     bns.Add(norm);
@@ -144,8 +163,22 @@ namespace DuRnn
         /// <summary>The dropout probability between layers (train mode only).</summary>
         public double Dropout { get; }
 
-        /// <summary>The layers, first to last.</summary>
+        /// <summary>Whether every layer also reads the sequence backwards (D = 2).</summary>
+        public bool Bidirectional { get; }
+
+        /// <summary>The number of output features, D·H: H, or 2H when <see cref="Bidirectional"/>.</summary>
+        public long OutputSize => NumDirections * HiddenSize;
+
+        /// <summary>D: 2 when bidirectional, else 1. The state has numLayers·D entries, index layer·D + direction.</summary>
+        internal long NumDirections => Bidirectional ? 2 : 1;
+
+        /// <summary>The layers, first to last (the forward direction when bidirectional).</summary>
         public IReadOnlyList<DuRNNLayer> Layers => layers.ToList();
+
+        /// <summary>The backward direction's layers, first to last; empty unless <see cref="Bidirectional"/>.</summary>
+        public IReadOnlyList<DuRNNLayer> ReverseLayers => layers_reverse?.ToList() ?? new List<DuRNNLayer>();
+
+        private IEnumerable<DuRNNLayer> AllLayers => layers_reverse is null ? layers : layers.Concat(layers_reverse);
 
         /// <summary>
         /// How every layer evaluates its sequence (<see cref="DuRNNImplementation.Auto"/> by default); every choice
@@ -156,7 +189,7 @@ namespace DuRnn
             get => layers[0].Implementation;
             set
             {
-                foreach (var layer in layers) layer.Implementation = value;
+                foreach (var layer in AllLayers) layer.Implementation = value;
             }
         }
 
@@ -164,44 +197,60 @@ namespace DuRnn
         /// Applies the DuRNN stack to an input sequence.
         /// </summary>
         /// <param name="input">Tensor of shape (T, B, input_size), or (B, T, input_size) when batchFirst.</param>
-        /// <param name="state">The initial state (s_0, h_0) of every layer, laid out (numLayers, B, ·); zeros when null.</param>
+        /// <param name="state">The initial state (s_0, h_0) of every layer and direction, laid out (numLayers·D, B, ·);
+        /// zeros when null.</param>
         /// <returns>The output (the last layer's h_t for every t, after a residual connection where used), shape
-        /// (T, B, H) or (B, T, H) when batchFirst; and the final state (s_T, h_T) of every layer.</returns>
+        /// (T, B, D·H) or (B, T, D·H) when batchFirst; and the final state (s_T, h_T) of every layer and direction.</returns>
         public override (Tensor output, DuRNNState state) forward(Tensor input, DuRNNState? state)
         {
             ValidateInput(input, state);
+            return RunPadded(input, null, state);
+        }
+
+        /// <summary>
+        /// Applies the DuRNN stack to a padded batch of variable-length sequences: sequence b is its first len_b steps,
+        /// followed by padding whose values are ignored. Padded steps never change the state, so each sequence's
+        /// outputs and final state equal those of running it alone (the backward direction reads only the valid part,
+        /// reversed). BatchNorm (in train mode) takes its statistics over the valid steps only.
+        /// </summary>
+        /// <param name="input">Tensor of shape (T, B, input_size), or (B, T, input_size) when batchFirst.</param>
+        /// <param name="lengths">len_b for every sequence: a 1-D int64 CPU tensor of size B with every length in
+        /// [1, T], in any order (the form <c>torch.nn.utils.rnn.pack_padded_sequence</c> takes).</param>
+        /// <param name="state">The initial state of every layer and direction, (numLayers·D, B, ·); zeros when null.</param>
+        /// <returns>The output, shape (T, B, D·H) or (B, T, D·H) when batchFirst, with zeros at padded steps; and the
+        /// final state: each sequence's state after its last valid step (for the backward direction, after its
+        /// first).</returns>
+        public (Tensor output, DuRNNState state) forward(Tensor input, Tensor lengths, DuRNNState? state)
+        {
+            ValidateInput(input, state);
+            var checkedLengths = SequenceLengths.Check(lengths, input.shape[BatchFirst ? 0 : 1], input.shape[BatchFirst ? 1 : 0], nameof(lengths));
+            return RunPadded(input, checkedLengths, state);
+        }
+
+        /// <summary>
+        /// Applies the DuRNN stack to a packed batch of variable-length sequences, as TorchSharp's recurrent layers do
+        /// (<see cref="torch.nn.utils.rnn.pack_padded_sequence"/>, <see cref="torch.nn.utils.rnn.pack_sequence"/>).
+        /// </summary>
+        /// <param name="input">The packed sequences; <c>data</c> has shape (Σ len_b, input_size). batchFirst does not
+        /// apply to packed sequences.</param>
+        /// <param name="state">The initial state of every layer and direction, (numLayers·D, B, ·) with the sequences
+        /// in their original (unsorted) order; zeros when null.</param>
+        /// <returns>The output as a packed sequence with the input's batch sizes and order (<c>data</c> (Σ len_b, D·H));
+        /// and the final state of every sequence, in the original order.</returns>
+        public (PackedSequence output, DuRNNState state) forward(PackedSequence input, DuRNNState? state)
+        {
+            if (input is null) throw new ArgumentNullException(nameof(input));
+            ValidatePacked(input, state);
             using var scope = torch.NewDisposeScope();
-            var x = BatchFirst ? input.transpose(0, 1) : input;
-            long steps = x.shape[0], batch = x.shape[1];
-            var finalShort = new Tensor[NumLayers];
-            var finalLong = new Tensor[NumLayers];
-            for (int l = 0; l < NumLayers; l++)
-            {
-                var layerInput = x;
-                var (y, sT, hT) = layers[l].call(layerInput, state?.ShortTerm[l], state?.LongTerm[l]);
-                finalShort[l] = sT;
-                finalLong[l] = hT;
-                if (Residual && layerInput.shape[2] == HiddenSize)
-                    y = y + layerInput;
-                if (l < NumLayers - 1)
-                {
-                    if (norms is not null)
-                        y = norms[l].call(y.reshape(steps * batch, HiddenSize)).reshape(steps, batch, HiddenSize);
-                    if (training && Dropout > 0)
-                    {
-                        var mask = torch.empty(1, batch, HiddenSize, dtype: y.dtype, device: y.device)
-                            .bernoulli_(1 - Dropout).div_(1 - Dropout);
-                        y = y * mask;
-                    }
-                }
-                x = y;
-            }
-            var output = BatchFirst ? x.transpose(0, 1) : x;
-            var newState = new DuRNNState(torch.stack(finalShort), torch.stack(finalLong));
-            output.MoveToOuterDisposeScope();
-            newState.ShortTerm.MoveToOuterDisposeScope();
-            newState.LongTerm.MoveToOuterDisposeScope();
-            return (output, newState);
+            // (T, B, I) in the original order, zeros at padded steps, with the lengths (int64, CPU) in that order.
+            var (padded, lengths) = torch.nn.utils.rnn.pad_packed_sequence(input);
+            var checkedLengths = SequenceLengths.Check(lengths, padded.shape[1], padded.shape[0], nameof(input));
+            var (output, newState) = Run(padded, checkedLengths, state);
+            // Packing sorts the lengths exactly as packing the input did (same values, same sort), so the output has
+            // the input's batch_sizes and sorted_indices; an input packed with enforce_sorted has no indices, nor has this.
+            bool presorted = input.sorted_indices.IsInvalid;
+            var packed = torch.nn.utils.rnn.pack_padded_sequence(output, lengths, batch_first: false, enforce_sorted: presorted);
+            return (packed.MoveToOuterDisposeScope(), newState.MoveToOuterDisposeScope());
         }
 
         /// <summary>
@@ -212,14 +261,122 @@ namespace DuRnn
         public new (Tensor output, DuRNNState state) call(Tensor input, DuRNNState? state = null) => base.call(input, state);
 
         /// <summary>
+        /// Applies the DuRNN stack to a padded batch of variable-length sequences (see
+        /// <see cref="forward(Tensor, Tensor, DuRNNState?)"/>). No hooks run, as with TorchSharp's packed-sequence calls.
+        /// </summary>
+        /// <param name="input">Tensor of shape (T, B, input_size), or (B, T, input_size) when batchFirst.</param>
+        /// <param name="lengths">len_b for every sequence: 1-D int64 CPU, size B, every length in [1, T].</param>
+        /// <param name="state">The initial state; zeros when null.</param>
+        public (Tensor output, DuRNNState state) call(Tensor input, Tensor lengths, DuRNNState? state = null) => forward(input, lengths, state);
+
+        /// <summary>
+        /// Applies the DuRNN stack to a padded batch of variable-length sequences (see
+        /// <see cref="forward(Tensor, Tensor, DuRNNState?)"/>), with the lengths given as an array.
+        /// </summary>
+        /// <param name="input">Tensor of shape (T, B, input_size), or (B, T, input_size) when batchFirst.</param>
+        /// <param name="lengths">len_b for every sequence: B entries, each in [1, T].</param>
+        /// <param name="state">The initial state; zeros when null.</param>
+        public (Tensor output, DuRNNState state) call(Tensor input, long[] lengths, DuRNNState? state = null)
+        {
+            if (lengths is null) throw new ArgumentNullException(nameof(lengths));
+            using var lengthsTensor = torch.tensor(lengths, dtype: ScalarType.Int64);
+            return forward(input, lengthsTensor, state);
+        }
+
+        /// <summary>
+        /// Applies the DuRNN stack to a packed batch of variable-length sequences (see
+        /// <see cref="forward(PackedSequence, DuRNNState?)"/>). No hooks run, as with TorchSharp's packed-sequence calls.
+        /// </summary>
+        /// <param name="input">The packed sequences.</param>
+        /// <param name="state">The initial state, sequences in their original order; zeros when null.</param>
+        public (PackedSequence output, DuRNNState state) call(PackedSequence input, DuRNNState? state = null) => forward(input, state);
+
+        /// <summary>
         /// Projects every constrained parameter onto its constraint set, in place: each U_s onto its
         /// <see cref="DuRnn.ShortTermConstraint"/> and each u onto [−U_bound, U_bound]. Call after every optimizer step:
         /// <c>optimizer.step(); model.ApplyConstraints();</c>
         /// </summary>
         public void ApplyConstraints()
         {
-            foreach (var layer in layers) layer.ApplyConstraints();
+            foreach (var layer in AllLayers) layer.ApplyConstraints();
         }
+
+        /// <summary>Runs a checked (T, B, I) or (B, T, I) input; the result in the caller's dispose scope.</summary>
+        private (Tensor output, DuRNNState state) RunPadded(Tensor input, SequenceLengths? lengths, DuRNNState? state)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (y, newState) = Run(BatchFirst ? input.transpose(0, 1) : input, lengths, state);
+            var output = BatchFirst ? y.transpose(0, 1) : y;
+            return (output.MoveToOuterDisposeScope(), newState.MoveToOuterDisposeScope());
+        }
+
+        /// <summary>
+        /// The stack over a time-first input (T, B, I): each layer (both directions when bidirectional), then the
+        /// residual connection, BatchNorm and dropout between layers. Results are left in the current dispose scope.
+        /// </summary>
+        private (Tensor output, DuRNNState state) Run(Tensor x, SequenceLengths? lengths, DuRNNState? state)
+        {
+            long steps = x.shape[0], batch = x.shape[1], directions = NumDirections, features = OutputSize;
+            if (lengths is not null && lengths.Full) lengths = null;
+            Tensor? lengthsTensor = null, reverseIndex = null, validRows = null;
+            if (lengths is not null)
+            {
+                lengthsTensor = lengths.ToTensor();
+                // Zero padded input: a residual connection adds the input, and padded outputs must stay zero.
+                x = x.masked_fill(lengths.Valid(x.device).logical_not(), 0);
+                if (Bidirectional) reverseIndex = lengths.ReverseIndex(x.device);
+                if (norms is not null) validRows = lengths.ValidFlatIndex(x.device);
+            }
+            var finalShort = new Tensor[NumLayers * directions];
+            var finalLong = new Tensor[NumLayers * directions];
+            for (int l = 0; l < NumLayers; l++)
+            {
+                var layerInput = x;
+                int k = l * (int)directions;
+                var (y, sT, hT) = layers[l].call(layerInput, state?.ShortTerm[k], state?.LongTerm[k], lengthsTensor);
+                finalShort[k] = sT;
+                finalLong[k] = hT;
+                if (layers_reverse is not null)
+                {
+                    // The backward direction reads each sequence's valid part reversed; its outputs are put back in
+                    // time order, so that output t holds both directions' h at step t.
+                    var reversed = Reverse(layerInput, reverseIndex);
+                    var (yr, sr, hr) = layers_reverse[l].call(reversed, state?.ShortTerm[k + 1], state?.LongTerm[k + 1], lengthsTensor);
+                    finalShort[k + 1] = sr;
+                    finalLong[k + 1] = hr;
+                    y = torch.cat(new[] { y, Reverse(yr, reverseIndex) }, 2);
+                }
+                if (Residual && layerInput.shape[2] == features)
+                    y = y + layerInput;
+                if (l < NumLayers - 1)
+                {
+                    if (norms is not null)
+                    {
+                        var flat = y.reshape(steps * batch, features);
+                        if (validRows is null)
+                            y = norms[l].call(flat).reshape(steps, batch, features);
+                        else
+                        {
+                            // Statistics over the valid steps only; padded positions stay zero.
+                            var normalized = norms[l].call(flat.index_select(0, validRows));
+                            y = torch.zeros_like(flat).index_copy(0, validRows, normalized).reshape(steps, batch, features);
+                        }
+                    }
+                    if (training && Dropout > 0)
+                    {
+                        var mask = torch.empty(1, batch, features, dtype: y.dtype, device: y.device)
+                            .bernoulli_(1 - Dropout).div_(1 - Dropout);
+                        y = y * mask;
+                    }
+                }
+                x = y;
+            }
+            return (x, new DuRNNState(torch.stack(finalShort), torch.stack(finalLong)));
+        }
+
+        /// <summary>Time-reverses a (T, B, F) tensor: whole sequences (flip) or only each sequence's valid part.</summary>
+        private static Tensor Reverse(Tensor x, Tensor? reverseIndex) =>
+            reverseIndex is null ? x.flip(0) : x.gather(0, reverseIndex.expand(x.shape[0], x.shape[1], x.shape[2]));
 
         internal (Device device, ScalarType dtype) ParameterDeviceAndType()
         {
@@ -245,11 +402,30 @@ namespace DuRnn
                 throw new ArgumentException($"input must have at least one time step (T > 0); got shape {Check.Shape(input)}.", nameof(input));
             if (batch == 0)
                 throw new ArgumentException($"input must hold at least one sequence (B > 0); got shape {Check.Shape(input)}.", nameof(input));
-            if (state is not null)
-            {
-                Check.Tensor(state.ShortTerm, "state.ShortTerm", new[] { NumLayers, batch, ShortTermSize }, dtype, device);
-                Check.Tensor(state.LongTerm, "state.LongTerm", new[] { NumLayers, batch, HiddenSize }, dtype, device);
-            }
+            ValidateState(state, batch);
+        }
+
+        private void ValidatePacked(PackedSequence input, DuRNNState? state)
+        {
+            var (device, dtype) = ParameterDeviceAndType();
+            var data = input.data;
+            if (data.dim() != 2 || data.shape[1] != InputSize)
+                throw new ArgumentException($"input.data must be 2-D (Σ lengths, I) with I = {InputSize}; got shape {Check.Shape(data)}.", nameof(input));
+            if (data.dtype != dtype)
+                throw new ArgumentException($"input.data must have dtype {dtype} (the module's); got {data.dtype}.", nameof(input));
+            if (data.device.type != device.type || data.device.index != device.index)
+                throw new ArgumentException($"input.data must be on device {device} (the module's); got {data.device}.", nameof(input));
+            using var first = input.batch_sizes[0];
+            ValidateState(state, first.item<long>());
+        }
+
+        private void ValidateState(DuRNNState? state, long batch)
+        {
+            if (state is null) return;
+            var (device, dtype) = ParameterDeviceAndType();
+            long entries = NumLayers * NumDirections;
+            Check.Tensor(state.ShortTerm, "state.ShortTerm", new[] { entries, batch, ShortTermSize }, dtype, device);
+            Check.Tensor(state.LongTerm, "state.LongTerm", new[] { entries, batch, HiddenSize }, dtype, device);
         }
     }
 }

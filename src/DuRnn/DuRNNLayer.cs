@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,12 +85,59 @@ namespace DuRnn
         public override (Tensor output, Tensor shortTerm, Tensor longTerm) forward(Tensor input, Tensor? shortTerm, Tensor? longTerm)
         {
             ValidateInput(input, shortTerm, longTerm);
+            return Run(input, shortTerm, longTerm, null);
+        }
+
+        /// <summary>
+        /// Runs the layer over a padded batch of variable-length sequences: sequence b is x_1..x_{len_b} followed by
+        /// padding. Padded steps never change the state and their outputs are zeros, so each sequence's outputs and
+        /// final state are those of running it alone.
+        /// </summary>
+        /// <param name="input">x, shape (T, B, I) (time first); the values at padded steps are ignored.</param>
+        /// <param name="shortTerm">s_0, shape (B, S); zeros when null.</param>
+        /// <param name="longTerm">h_0, shape (B, H); zeros when null.</param>
+        /// <param name="lengths">len_b for every sequence: a 1-D int64 CPU tensor of size B, each in [1, T], in any
+        /// order (as <c>torch.nn.utils.rnn.pack_padded_sequence</c> takes with <c>enforce_sorted: false</c>); null means
+        /// every sequence has T steps.</param>
+        /// <returns>The output, shape (T, B, H), h_t at valid steps and zeros at padded ones; and the final states
+        /// s_{len_b} (B, S) and h_{len_b} (B, H) of every sequence.</returns>
+        public (Tensor output, Tensor shortTerm, Tensor longTerm) forward(Tensor input, Tensor? shortTerm, Tensor? longTerm, Tensor? lengths)
+        {
+            ValidateInput(input, shortTerm, longTerm);
+            var checkedLengths = lengths is null ? null : SequenceLengths.Check(lengths, input.shape[1], input.shape[0], nameof(lengths));
+            return Run(input, shortTerm, longTerm, checkedLengths);
+        }
+
+        /// <summary>
+        /// Runs the layer over a padded batch of variable-length sequences (see
+        /// <see cref="forward(Tensor, Tensor?, Tensor?, Tensor?)"/>). With <paramref name="lengths"/> null this is the
+        /// ordinary call (hooks run); with lengths, no hooks run (as with TorchSharp's packed-sequence calls).
+        /// </summary>
+        /// <param name="input">x, shape (T, B, I) (time first).</param>
+        /// <param name="shortTerm">s_0, shape (B, S); zeros when null.</param>
+        /// <param name="longTerm">h_0, shape (B, H); zeros when null.</param>
+        /// <param name="lengths">len_b for every sequence (1-D int64 CPU, size B, each in [1, T]); null means all T.</param>
+        public (Tensor output, Tensor shortTerm, Tensor longTerm) call(Tensor input, Tensor? shortTerm, Tensor? longTerm, Tensor? lengths) =>
+            lengths is null ? base.call(input, shortTerm, longTerm) : forward(input, shortTerm, longTerm, lengths);
+
+        /// <summary>Runs the chosen implementation on checked arguments; null or full lengths take the plain path.</summary>
+        private (Tensor output, Tensor shortTerm, Tensor longTerm) Run(Tensor input, Tensor? shortTerm, Tensor? longTerm, SequenceLengths? lengths)
+        {
             using var scope = torch.NewDisposeScope();
+            if (lengths is not null && lengths.Full) lengths = null;
+            Tensor? valid = null;
+            if (lengths is not null)
+            {
+                // Padded input values take no part in any result; zeroing them keeps NaN or Inf padding out of the
+                // all-steps-at-once products (and of their gradients, where 0 · NaN would be NaN).
+                valid = lengths.Valid(input.device);
+                input = input.masked_fill(valid.logical_not(), 0);
+            }
             var (output, sT, hT) = ResolveImplementation(input) switch
             {
-                DuRNNImplementation.Reference => ForwardReference(input, shortTerm, longTerm),
-                DuRNNImplementation.Fused => ForwardFused(input, shortTerm, longTerm),
-                _ => ForwardBatched(input, shortTerm, longTerm),
+                DuRNNImplementation.Reference => ForwardReference(input, shortTerm, longTerm, valid),
+                DuRNNImplementation.Fused => ForwardFused(input, shortTerm, longTerm, lengths),
+                _ => ForwardBatched(input, shortTerm, longTerm, valid),
             };
             return (output.MoveToOuterDisposeScope(), sT.MoveToOuterDisposeScope(), hT.MoveToOuterDisposeScope());
         }
@@ -104,60 +152,116 @@ namespace DuRnn
             long_term.ApplyConstraints();
         }
 
-        /// <summary>The plain reference: every step through the three modules, exactly as the equations read.</summary>
-        private (Tensor, Tensor, Tensor) ForwardReference(Tensor input, Tensor? s, Tensor? h)
+        /// <summary>
+        /// The plain reference: every step through the three modules, exactly as the equations read. With variable
+        /// lengths (<paramref name="valid"/>, (T, B, 1)), a sequence's state is carried unchanged over its padded
+        /// steps and its output there is zero.
+        /// </summary>
+        private (Tensor, Tensor, Tensor) ForwardReference(Tensor input, Tensor? s, Tensor? h, Tensor? valid)
         {
             long steps = input.shape[0];
             var outputs = new List<Tensor>((int)steps);
             for (long t = 0; t < steps; t++)
             {
                 var x = input[t];
-                s = short_term.call(x, s);
-                var g = gate.call(x, s);
-                h = long_term.call(g * s, h);
+                var sNew = short_term.call(x, s);
+                var g = gate.call(x, sNew);
+                var hNew = long_term.call(g * sNew, h);
+                // Every sequence is valid at step 0 (lengths ≥ 1), so the carried state is never null here.
+                s = valid is null || t == 0 ? sNew : torch.where(valid[t], sNew, s!);
+                h = valid is null || t == 0 ? hNew : torch.where(valid[t], hNew, h!);
                 outputs.Add(h);
             }
-            return (torch.stack(outputs), s!, h!);
+            var output = torch.stack(outputs);
+            return (valid is null ? output : output.masked_fill(valid.logical_not(), 0), s!, h!);
         }
 
         /// <summary>
         /// The same equations with everything that does not depend on the previous step computed for all steps at
         /// once: W_s x + b_s, then the short-term recurrence, then g and W_h (g ⊙ s) + b_h for all steps, then the
-        /// element-wise long-term recurrence.
+        /// element-wise long-term recurrence. Variable lengths as in the reference (state carried over padded steps).
         /// </summary>
-        private (Tensor, Tensor, Tensor) ForwardBatched(Tensor input, Tensor? s, Tensor? h)
+        private (Tensor, Tensor, Tensor) ForwardBatched(Tensor input, Tensor? s, Tensor? h, Tensor? valid)
         {
             long steps = input.shape[0];
             var shortInput = short_term.InputProjection(input);
             var shortStates = new Tensor[steps];
             for (long t = 0; t < steps; t++)
-                shortStates[t] = s = short_term.Step(shortInput[t], s);
+            {
+                var sNew = short_term.Step(shortInput[t], s);
+                shortStates[t] = s = valid is null || t == 0 ? sNew : torch.where(valid[t], sNew, s!);
+            }
             var shortTerm = torch.stack(shortStates);
 
             var g = gate.call(input, shortTerm);
             var longInput = long_term.InputProjection(g * shortTerm);
             var longStates = new Tensor[steps];
             for (long t = 0; t < steps; t++)
-                longStates[t] = h = long_term.Step(longInput[t], h);
-            return (torch.stack(longStates), s!, h!);
+            {
+                var hNew = long_term.Step(longInput[t], h);
+                longStates[t] = h = valid is null || t == 0 ? hNew : torch.where(valid[t], hNew, h!);
+            }
+            var output = torch.stack(longStates);
+            return (valid is null ? output : output.masked_fill(valid.logical_not(), 0), s!, h!);
         }
 
         /// <summary>
         /// Batched's all-steps-at-once projections with each recurrence run as one fused autograd node over raw memory
         /// (<see cref="Fused.ShortTermRecurrence"/>, <see cref="Fused.LongTermRecurrence"/>).
         /// </summary>
-        private (Tensor, Tensor, Tensor) ForwardFused(Tensor input, Tensor? s0, Tensor? h0)
+        /// <remarks>
+        /// Variable lengths use PyTorch's packed layout: the batch is reordered by decreasing length (when it is not
+        /// already), so that the sequences still running at step t are the first batch_sizes[t] rows; the recurrences
+        /// run only those rows (leaving zeros elsewhere), each final state is read at its sequence's last valid step,
+        /// and the original order is restored.
+        /// </remarks>
+        private (Tensor, Tensor, Tensor) ForwardFused(Tensor input, Tensor? s0, Tensor? h0, SequenceLengths? lengths)
         {
             long steps = input.shape[0], batch = input.shape[1];
-            var shortInput = short_term.InputProjection(input);
             s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
-            var shortTerm = Fused.ShortTermRecurrence.apply(shortInput, short_term.weight_hh, s0, short_term.Activation)[0];
+            h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
+            int[]? batchSizes = null;
+            Tensor? order = null;
+            if (lengths is not null)
+            {
+                var descending = lengths.DescendingOrder();
+                if (!IsIdentity(descending))
+                {
+                    order = torch.tensor(descending, dtype: ScalarType.Int64, device: input.device);
+                    input = input.index_select(1, order);
+                    s0 = s0.index_select(0, order);
+                    h0 = h0.index_select(0, order);
+                }
+                batchSizes = lengths.BatchSizes();
+            }
+
+            var shortInput = short_term.InputProjection(input);
+            var shortTerm = Fused.ShortTermRecurrence.apply(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes)[0];
 
             var g = gate.call(input, shortTerm);
             var longInput = long_term.InputProjection(g * shortTerm);
-            h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
-            var longTerm = Fused.LongTermRecurrence.apply(longInput, long_term.weight_hh, h0)[0];
-            return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);
+            var longTerm = Fused.LongTermRecurrence.apply(longInput, long_term.weight_hh, h0, batchSizes)[0];
+            if (lengths is null)
+                return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);
+
+            // The final state of each (reordered) row is its state at its last valid step.
+            var lastStep = lengths.Values.OrderByDescending(v => v).Select(v => v - 1).ToArray();
+            var last = torch.tensor(lastStep, new[] { 1L, batch, 1L }, dtype: ScalarType.Int64, device: input.device);
+            var sT = shortTerm.gather(0, last.expand(1, batch, ShortTermSize)).squeeze(0);
+            var hT = longTerm.gather(0, last.expand(1, batch, HiddenSize)).squeeze(0);
+            if (order is not null)
+            {
+                var restore = order.argsort();
+                return (longTerm.index_select(1, restore), sT.index_select(0, restore), hT.index_select(0, restore));
+            }
+            return (longTerm, sT, hT);
+        }
+
+        private static bool IsIdentity(long[] order)
+        {
+            for (int i = 0; i < order.Length; i++)
+                if (order[i] != i) return false;
+            return true;
         }
 
         /// <summary>The implementation that will run for <paramref name="input"/>.</summary>

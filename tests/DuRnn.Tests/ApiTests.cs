@@ -139,16 +139,22 @@ namespace DuRnn.Tests
             }
         }
 
-        [Fact]
-        public void StateDictKeysEqualTheReadmeTable()
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void StateDictKeysEqualTheReadmeTable(bool bidirectional)
         {
-            using var model = new DuRNN(3, 6, 2, shortTermSize: 4, batchNorm: true);
+            using var model = new DuRNN(3, 6, 2, shortTermSize: 4, batchNorm: true, bidirectional: bidirectional);
             var readme = File.ReadAllText(FindRepositoryFile("README.md"));
             // Rows of the table look like: | `layers.{l}.short_term.weight_ih` | (S, I_l) | W_s | ...
-            var documented = Regex.Matches(readme, @"^\|\s*`((?:layers|norms)\.\{l\}\.[a-z_.]+)`", RegexOptions.Multiline)
+            // (and | `layers_reverse.{l}.…` for the backward direction of a bidirectional stack).
+            var documented = Regex.Matches(readme, @"^\|\s*`((?:layers|layers_reverse|norms)\.\{l\}\.[a-z_.]+)`", RegexOptions.Multiline)
                 .Select(m => m.Groups[1].Value).ToList();
             documented.Should().NotBeEmpty();
-            var expanded = documented.SelectMany(k => k.StartsWith("norms") ? new[] { k.Replace("{l}", "0") } : new[] { k.Replace("{l}", "0"), k.Replace("{l}", "1") });
+            documented.Should().Contain(k => k.StartsWith("layers_reverse."));
+            var expanded = documented
+                .Where(k => bidirectional || !k.StartsWith("layers_reverse."))
+                .SelectMany(k => k.StartsWith("norms") ? new[] { k.Replace("{l}", "0") } : new[] { k.Replace("{l}", "0"), k.Replace("{l}", "1") });
             model.state_dict().Keys.Should().BeEquivalentTo(expanded);
         }
 

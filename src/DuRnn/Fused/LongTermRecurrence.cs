@@ -15,7 +15,13 @@ namespace DuRnn.Fused
     /// <c>torch.get_num_threads()</c> workers, each running its rows through all steps with SIMD vectors and no
     /// allocation per step. Backward, for t = T..1:
     /// <code>δ_t = (∂L/∂h_t + u ⊙ δ_{t+1}) ⊙ [h_t &gt; 0];  ∂L/∂c_t = δ_t;  ∂L/∂u = Σ_t Σ_b δ_t ⊙ h_{t−1};  ∂L/∂h_0 = u ⊙ δ_1</code>
-    /// Arguments to <c>apply</c>: c (T, B, H) contiguous, u (H), h_0 (B, H). Returns [h (T, B, H)].
+    /// Arguments to <c>apply</c>: c (T, B, H) contiguous, u (H), h_0 (B, H), and optionally batchSizes (<c>int[]</c>,
+    /// T entries, or null). Returns [h (T, B, H)].
+    /// <para>
+    /// Variable-length sequences: with the rows sorted by decreasing length, only the first batchSizes[t] rows run
+    /// step t (as in <see cref="ShortTermRecurrence"/>); each row stops after its last valid step, h is zero at its
+    /// padded steps, and its backward starts at its last valid step.
+    /// </para>
     /// </summary>
     internal sealed class LongTermRecurrence : torch.autograd.MultiTensorFunction<LongTermRecurrence>
     {
@@ -28,10 +34,12 @@ namespace DuRnn.Fused
             var c = ((Tensor)vars[0]).contiguous();
             var u = ((Tensor)vars[1]).contiguous();
             var h0 = ((Tensor)vars[2]).contiguous();
-            var h = torch.empty_like(c);
-            if (c.dtype == ScalarType.Float32) Forward<float>(c, u, h0, h);
-            else Forward<double>(c, u, h0, h);
+            var batchSizes = vars.Length > 3 ? (int[]?)vars[3] : null;
+            var h = batchSizes is null ? torch.empty_like(c) : torch.zeros_like(c);
+            if (c.dtype == ScalarType.Float32) Forward<float>(c, u, h0, h, batchSizes);
+            else Forward<double>(c, u, h0, h, batchSizes);
             ctx.save_for_backward(new List<Tensor> { h, u, h0 });
+            ctx.save_data("batchSizes", batchSizes!);
             return new List<Tensor> { h };
         }
 
@@ -42,18 +50,19 @@ namespace DuRnn.Fused
             using var scope = torch.NewDisposeScope();
             var saved = ctx.get_saved_variables();
             Tensor h = saved[0], u = saved[1], h0 = saved[2];
+            var batchSizes = (int[]?)ctx.get_data("batchSizes");
             var gradH = gradOutputs[0].contiguous();
-            var gradC = torch.empty_like(h);
+            var gradC = batchSizes is null ? torch.empty_like(h) : torch.zeros_like(h);
             var gradU = torch.zeros_like(u);
             var gradH0 = torch.empty_like(h0);
-            if (h.dtype == ScalarType.Float32) Backward<float>(gradH, h, u, h0, gradC, gradU, gradH0);
-            else Backward<double>(gradH, h, u, h0, gradC, gradU, gradH0);
+            if (h.dtype == ScalarType.Float32) Backward<float>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
+            else Backward<double>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
-            return BackwardResults.Park(gradC, gradU, gradH0);
+            return BackwardResults.Park(gradC, gradU, gradH0, null);
         }
 
-        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h) where T : unmanaged, INumber<T>
+        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, int[]? batchSizes) where T : unmanaged, INumber<T>
         {
             int steps = (int)c.shape[0], batch = (int)c.shape[1], hidden = (int)c.shape[2];
             T* pc = Raw.Ptr<T>(c), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0), ph = Raw.Ptr<T>(h);
@@ -64,7 +73,8 @@ namespace DuRnn.Fused
                 int b0 = (int)((long)batch * w / workers), b1 = (int)((long)batch * (w + 1) / workers);
                 for (int t = 0; t < steps; t++)
                 {
-                    for (int b = b0; b < b1; b++)
+                    int end = batchSizes is null ? b1 : Math.Min(b1, batchSizes[t]);
+                    for (int b = b0; b < end; b++)
                     {
                         long row = t * stepStride + (long)b * hidden;
                         T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;
@@ -74,7 +84,8 @@ namespace DuRnn.Fused
             });
         }
 
-        private static unsafe void Backward<T>(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0)
+        private static unsafe void Backward<T>(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
+            int[]? batchSizes)
             where T : unmanaged, INumber<T>
         {
             int steps = (int)h.shape[0], batch = (int)h.shape[1], hidden = (int)h.shape[2];
@@ -83,6 +94,14 @@ namespace DuRnn.Fused
             long stepStride = (long)batch * hidden;
             int workers = Raw.Workers(batch, stepStride * steps);
             var partialU = new T[workers * hidden];
+            // Each row's number of valid steps: row b runs every step t with batchSizes[t] > b. (Starting a row's
+            // backward at its last valid step skips its padded steps, whose δ would be zero anyway: h = 0 there.)
+            var rowSteps = new int[batch];
+            for (int t = 0; t < steps; t++)
+            {
+                int active = batchSizes?[t] ?? batch;
+                for (int b = 0; b < active; b++) rowSteps[b]++;
+            }
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
             {
                 int b0 = (int)((long)batch * w / workers), b1 = (int)((long)batch * (w + 1) / workers);
@@ -93,7 +112,7 @@ namespace DuRnn.Fused
                         // The carry u ⊙ δ_{t+1} lives in ∂L/∂h_0's row until the last step overwrites it with u ⊙ δ_1.
                         T* carry = pgh0 + (long)b * hidden;
                         new Span<T>(carry, hidden).Clear();
-                        for (int t = steps - 1; t >= 0; t--)
+                        for (int t = rowSteps[b] - 1; t >= 0; t--)
                         {
                             long row = t * stepStride + (long)b * hidden;
                             T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Numerics;
 using TorchSharp;
@@ -12,8 +13,16 @@ namespace DuRnn.Fused
     /// own oneMKL, threaded by torch's thread setting) written in place over a_t, then φ in place. Backward, for t = T..1:
     /// <code>δ_t = (∂L/∂s_t + δ_{t+1} U_s) ⊙ φ'(s_t);  ∂L/∂a_t = δ_t;  ∂L/∂s_0 = δ_1 U_s</code>
     /// one GEMM per step, then ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1} as two large GEMMs over all steps.
-    /// Arguments to <c>apply</c>: a (T, B, S), U_s (S, S), s_0 (B, S), and φ (<see cref="ShortTermActivation"/>).
+    /// Arguments to <c>apply</c>: a (T, B, S), U_s (S, S), s_0 (B, S), φ (<see cref="ShortTermActivation"/>), and
+    /// optionally batchSizes (<c>int[]</c>, T entries, or null).
     /// Returns [s (T, B, S)].
+    /// <para>
+    /// Variable-length sequences (PyTorch's packed layout): with the rows sorted by decreasing length, batchSizes[t]
+    /// is the number of sequences still running at step t, and they are the first batchSizes[t] rows. Step t then is
+    /// one GEMM with m = batchSizes[t] and φ over those rows only; every row that has ended is left at zero and takes
+    /// no part in the step (its gradient there is ignored, its δ is zero). A row active at step t was active at t − 1,
+    /// so s_{t−1} is always its own last state; its final state is s at its last valid step, which the caller takes.
+    /// </para>
     /// </summary>
     internal sealed class ShortTermRecurrence : torch.autograd.MultiTensorFunction<ShortTermRecurrence>
     {
@@ -27,11 +36,13 @@ namespace DuRnn.Fused
             var weight = ((Tensor)vars[1]).contiguous();
             var s0 = ((Tensor)vars[2]).contiguous();
             var activation = (ShortTermActivation)vars[3];
+            var batchSizes = vars.Length > 4 ? (int[]?)vars[4] : null;
             var s = a.contiguous().clone();
-            if (s.dtype == ScalarType.Float32) Forward<float>(s, weight, s0, activation);
-            else Forward<double>(s, weight, s0, activation);
+            if (s.dtype == ScalarType.Float32) Forward<float>(s, weight, s0, activation, batchSizes);
+            else Forward<double>(s, weight, s0, activation, batchSizes);
             ctx.save_for_backward(new List<Tensor> { s, weight, s0 });
             ctx.save_data("activation", activation);
+            ctx.save_data("batchSizes", batchSizes!);
             return new List<Tensor> { s };
         }
 
@@ -43,13 +54,15 @@ namespace DuRnn.Fused
             var saved = ctx.get_saved_variables();
             Tensor s = saved[0], weight = saved[1], s0 = saved[2];
             var activation = (ShortTermActivation)ctx.get_data("activation");
+            var batchSizes = (int[]?)ctx.get_data("batchSizes");
             var gradS = gradOutputs[0].contiguous();
             var gradA = torch.empty_like(s);
             var gradS0 = torch.zeros_like(s0);
-            if (s.dtype == ScalarType.Float32) Backward<float>(gradS, s, weight, gradA, gradS0, activation);
-            else Backward<double>(gradS, s, weight, gradA, gradS0, activation);
+            if (s.dtype == ScalarType.Float32) Backward<float>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
+            else Backward<double>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
 
-            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}.
+            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}. Ended rows have δ = 0
+            // (and s = 0), so they add nothing.
             long steps = s.shape[0], size = s.shape[2];
             var firstDelta = gradA[0];
             var gradWeight = torch.mm(firstDelta.t(), s0);
@@ -61,10 +74,10 @@ namespace DuRnn.Fused
             }
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
-            return BackwardResults.Park(gradA, gradWeight, gradS0, null);
+            return BackwardResults.Park(gradA, gradWeight, gradS0, null, null);
         }
 
-        private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation)
+        private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
@@ -74,27 +87,43 @@ namespace DuRnn.Fused
             {
                 T* current = ps + t * stepStride;
                 T* previous = t == 0 ? ps0 : current - stepStride;
-                // s_t ← a_t + s_{t−1} U_sᵀ (row-major, accumulated in place), then φ.
-                Raw.Gemm(false, true, batch, size, size, previous, size, pw, size, true, current, size);
-                if (activation == ShortTermActivation.ReLU) Kernels.ReluInPlace(current, stepStride);
-                else Kernels.TanhInPlace(current, stepStride);
+                int active = batchSizes?[t] ?? batch;
+                long activeElements = (long)active * size;
+                if (active > 0)
+                {
+                    // s_t ← a_t + s_{t−1} U_sᵀ (row-major, accumulated in place), then φ; for the active rows.
+                    Raw.Gemm(false, true, active, size, size, previous, size, pw, size, true, current, size);
+                    if (activation == ShortTermActivation.ReLU) Kernels.ReluInPlace(current, activeElements);
+                    else Kernels.TanhInPlace(current, activeElements);
+                }
+                if (active < batch)
+                    new Span<T>(current + activeElements, (int)(stepStride - activeElements)).Clear();
             }
         }
 
-        private static unsafe void Backward<T>(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0, ShortTermActivation activation)
+        private static unsafe void Backward<T>(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
+            ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
             T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0);
             long stepStride = (long)batch * size;
-            // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s.
+            // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
+            // has ended at every later step too, so its carry is still zero when its own last step is reached.
             for (int t = steps - 1; t >= 0; t--)
             {
                 long offset = t * stepStride;
-                if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, stepStride);
-                else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, stepStride);
-                Raw.Gemm(false, false, batch, size, size, pga + offset, size, pw, size, false, carry, size);
+                int active = batchSizes?[t] ?? batch;
+                long activeElements = (long)active * size;
+                if (active > 0)
+                {
+                    if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
+                    else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
+                    Raw.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
+                }
+                if (active < batch)
+                    new Span<T>(pga + offset + activeElements, (int)(stepStride - activeElements)).Clear();
             }
         }
     }
