@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+
+namespace DuRnn.Benchmarks
+{
+    /// <summary>One cell of the grid: a model, a mode and a shape; <see cref="MedianMs"/> is null where the cell was not run.</summary>
+    public sealed record TimeResult(ModelSpec Model, BenchMode Mode, long T, long B, long H, double? MedianMs, int Runs);
+
+    /// <summary>The peak native memory of one model's training step, measured in a child process.</summary>
+    public sealed record MemoryResult(ModelSpec Model, long Layers, long T, long B, long H,
+        double BaselineMb, double PeakMb, bool PeakReset, double FirstStepMs, double SecondStepMs)
+    {
+        /// <summary>The peak resident memory above the resident memory before the first training step.</summary>
+        public double IncreaseMb => PeakMb - BaselineMb;
+    }
+
+    /// <summary>Markdown tables of the results and of the project's targets.</summary>
+    internal static class Report
+    {
+        private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+        /// <summary>The time table: model, mode, T, B, H, median ms, ratio to nn.LSTM (same T, B, H and mode).</summary>
+        public static void PrintTimes(TextWriter w, IReadOnlyList<TimeResult> results)
+        {
+            w.WriteLine("| model | mode | T | B | H | median ms | ratio to LSTM | runs |");
+            w.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            var order = ModelSpec.All.ToList();
+            foreach (var r in results.OrderBy(r => r.Mode).ThenBy(r => r.B).ThenBy(r => r.H).ThenBy(r => r.T)
+                         .ThenBy(r => order.IndexOf(r.Model)))
+            {
+                string ms = r.MedianMs is double m ? Fmt(m) : "–";
+                string ratio = Ratio(r.MedianMs, Lstm(results, r.Mode, r.T, r.B, r.H)) is double q ? q.ToString("F2", Inv) : "–";
+                string runs = r.MedianMs is null ? "–" : r.Runs.ToString(Inv);
+                w.WriteLine($"| {r.Model.Label} | {ModeLabel(r.Mode)} | {r.T} | {r.B} | {r.H} | {ms} | {ratio} | {runs} |");
+            }
+        }
+
+        /// <summary>The memory table (peak resident set size of a child process per model).</summary>
+        public static void PrintMemory(TextWriter w, IReadOnlyList<MemoryResult> memory)
+        {
+            w.WriteLine("| model | layers | T | B | H | RSS before training MB | peak RSS (VmHWM) MB | peak − before MB | 1st step ms | 2nd step ms |");
+            w.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var m in memory)
+            {
+                w.WriteLine($"| {m.Model.Label} | {m.Layers} | {m.T} | {m.B} | {m.H} | {m.BaselineMb.ToString("F0", Inv)} | " +
+                            $"{m.PeakMb.ToString("F0", Inv)} | {m.IncreaseMb.ToString("F0", Inv)} | {Fmt(m.FirstStepMs)} | {Fmt(m.SecondStepMs)} |");
+            }
+            if (memory.Any(m => !m.PeakReset))
+                w.WriteLine("\n(The peak could not be reset after setup in some child: its VmHWM also covers start-up.)");
+        }
+
+        /// <summary>The targets: each measured value against its bound, met or not met.</summary>
+        public static void PrintTargets(TextWriter w, IReadOnlyList<TimeResult> results, IReadOnlyList<MemoryResult>? memory)
+        {
+            w.WriteLine("| target | cell | bound | measured | |");
+            w.WriteLine("|---|---|---:|---:|---|");
+            var shapes = results.Select(r => (r.B, r.H)).Distinct().OrderBy(s => s.B).ThenBy(s => s.H).ToList();
+            foreach (var (mode, bound, name) in new[]
+                     {
+                         (BenchMode.Training, 0.8, "fwd+bwd DuRNN fast path / nn.LSTM"),
+                         (BenchMode.Inference, 0.6, "inference DuRNN fast path / nn.LSTM"),
+                     })
+            {
+                foreach (var (b, h) in shapes)
+                {
+                    foreach (long t in new long[] { 500, 2000, 5000 })
+                    {
+                        var fast = Find(results, ModelSpec.DuRnnFast, mode, t, b, h);
+                        Row(w, name, $"T={t}, B={b}, H={h}", bound, Ratio(fast, Lstm(results, mode, t, b, h)));
+                    }
+                }
+            }
+            foreach (var mode in new[] { BenchMode.Training, BenchMode.Inference })
+            {
+                foreach (var r in results.Where(r => r.Model.IsReference && r.Mode == mode && r.MedianMs is not null)
+                             .OrderBy(r => r.B).ThenBy(r => r.H).ThenBy(r => r.T))
+                {
+                    var fast = Find(results, ModelSpec.DuRnnFast, mode, r.T, r.B, r.H);
+                    Row(w, $"{ModeLabel(mode)} DuRNN fast path / DuRNN Reference", $"T={r.T}, B={r.B}, H={r.H}", 0.2, Ratio(fast, r.MedianMs));
+                }
+            }
+            if (memory is not null)
+            {
+                foreach (var lstm in memory.Where(m => m.Model == ModelSpec.Lstm))
+                {
+                    var fast = memory.FirstOrDefault(m => m.Model == ModelSpec.DuRnnFast && m.Layers == lstm.Layers && m.T == lstm.T && m.B == lstm.B && m.H == lstm.H);
+                    Row(w, "peak memory of a training step DuRNN fast path / nn.LSTM (peak − before)",
+                        $"{lstm.Layers} layers, T={lstm.T}, B={lstm.B}, H={lstm.H}", 1.0, fast is null ? null : fast.IncreaseMb / lstm.IncreaseMb);
+                }
+            }
+        }
+
+        private static void Row(TextWriter w, string name, string cell, double bound, double? value)
+        {
+            string measured = value is double v ? v.ToString("F2", Inv) : "not measured";
+            string verdict = value is double x ? (x <= bound ? "met" : "not met") : "–";
+            w.WriteLine($"| {name} | {cell} | ≤ {bound.ToString("0.0#", Inv)} | {measured} | {verdict} |");
+        }
+
+        private static double? Find(IReadOnlyList<TimeResult> results, ModelSpec model, BenchMode mode, long t, long b, long h) =>
+            results.FirstOrDefault(r => r.Model == model && r.Mode == mode && r.T == t && r.B == b && r.H == h)?.MedianMs;
+
+        private static double? Lstm(IReadOnlyList<TimeResult> results, BenchMode mode, long t, long b, long h) =>
+            Find(results, ModelSpec.Lstm, mode, t, b, h);
+
+        private static double? Ratio(double? numerator, double? denominator) =>
+            numerator is double n && denominator is double d && d > 0 ? n / d : null;
+
+        private static string ModeLabel(BenchMode mode) => mode == BenchMode.Training ? "fwd+bwd" : "inference";
+
+        private static string Fmt(double ms) => ms >= 100 ? ms.ToString("F0", Inv) : ms.ToString("F1", Inv);
+    }
+}
