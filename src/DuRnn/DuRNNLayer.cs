@@ -161,9 +161,11 @@ namespace DuRnn
         {
             long steps = input.shape[0];
             var outputs = new List<Tensor>((int)steps);
+            // unbind, not input[t]: the backward of T separate selects would build T full-size gradients (O(T²)).
+            var inputs = input.unbind(0);
             for (long t = 0; t < steps; t++)
             {
-                var x = input[t];
+                var x = inputs[t];
                 var sNew = short_term.call(x, s);
                 var g = gate.call(x, sNew);
                 var hNew = long_term.call(g * sNew, h);
@@ -184,7 +186,8 @@ namespace DuRnn
         private (Tensor, Tensor, Tensor) ForwardBatched(Tensor input, Tensor? s, Tensor? h, Tensor? valid)
         {
             long steps = input.shape[0];
-            var shortInput = short_term.InputProjection(input);
+            // unbind, not [t]: the backward of T separate selects would build T full-size gradients (O(T²)).
+            var shortInput = short_term.InputProjection(input).unbind(0);
             var shortStates = new Tensor[steps];
             for (long t = 0; t < steps; t++)
             {
@@ -194,7 +197,7 @@ namespace DuRnn
             var shortTerm = torch.stack(shortStates);
 
             var g = gate.call(input, shortTerm);
-            var longInput = long_term.InputProjection(g * shortTerm);
+            var longInput = long_term.InputProjection(g * shortTerm).unbind(0);
             var longStates = new Tensor[steps];
             for (long t = 0; t < steps; t++)
             {
@@ -236,11 +239,11 @@ namespace DuRnn
             }
 
             var shortInput = short_term.InputProjection(input);
-            var shortTerm = Fused.ShortTermRecurrence.apply(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes)[0];
+            var shortTerm = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
 
             var g = gate.call(input, shortTerm);
             var longInput = long_term.InputProjection(g * shortTerm);
-            var longTerm = Fused.LongTermRecurrence.apply(longInput, long_term.weight_hh, h0, batchSizes)[0];
+            var longTerm = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
             if (lengths is null)
                 return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);
 

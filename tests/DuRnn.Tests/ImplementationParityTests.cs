@@ -52,6 +52,36 @@ namespace DuRnn.Tests
             }
         }
 
+        /// <summary>
+        /// Under no_grad the fused kernels run without autograd nodes, in place over their own temporaries; they must
+        /// still agree with the reference (same tolerances), with and without variable lengths.
+        /// </summary>
+        [Theory]
+        [InlineData(ScalarType.Float64, false)]
+        [InlineData(ScalarType.Float64, true)]
+        [InlineData(ScalarType.Float32, false)]
+        public void InferenceWithoutGradientMatchesReference(ScalarType dtype, bool withLengths)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            double rtol = dtype == ScalarType.Float64 ? 1e-10 : 1e-5;
+            torch.manual_seed(77);
+            var model = new DuRNN(5, 7, 2, shortTermSize: 6, dtype: dtype);
+            Randomize(model);
+            var x = torch.randn(9, 4, 5, dtype: dtype);
+            var lengths = torch.tensor(new long[] { 9, 4, 7, 1 });
+            (Tensor y, DuRNNState st) Call(DuRNNImplementation implementation)
+            {
+                model.Implementation = implementation;
+                return withLengths ? model.call(x, lengths) : model.call(x);
+            }
+            var (yRef, sRef) = Call(DuRNNImplementation.Reference);
+            var (yFused, sFused) = Call(DuRNNImplementation.Fused);
+            TensorAssert.Close(yFused, yRef, rtol, rtol * 0.01, "output");
+            TensorAssert.Close(sFused.ShortTerm, sRef.ShortTerm, rtol, rtol * 0.01, "s_n");
+            TensorAssert.Close(sFused.LongTerm, sRef.LongTerm, rtol, rtol * 0.01, "h_n");
+        }
+
         /// <summary>Runs one seeded forward and backward; returns outputs, states and all gradients by name.</summary>
         private static Dictionary<string, Tensor> Run(DuRNNImplementation implementation, ScalarType dtype,
             ShortTermActivation activation, int layers, bool batchFirst, bool withState)

@@ -28,6 +28,24 @@ namespace DuRnn.Fused
         /// <inheritdoc />
         public override string Name => nameof(LongTermRecurrence);
 
+        /// <summary>
+        /// Runs the recurrence: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly,
+        /// with no autograd node, writing h over <paramref name="c"/> (a temporary of the caller's) when every sequence
+        /// has all T steps.
+        /// </summary>
+        internal static Tensor Run(Tensor c, Tensor u, Tensor h0, int[]? batchSizes)
+        {
+            if (torch.is_grad_enabled() && (c.requires_grad || u.requires_grad || h0.requires_grad))
+                return apply(c, u, h0, batchSizes!)[0];
+            var input = c.is_contiguous() ? c : c.contiguous();
+            var h = batchSizes is null ? input : torch.zeros_like(input);
+            using var weight = u.contiguous();
+            using var initial = h0.contiguous();
+            if (input.dtype == ScalarType.Float32) Forward<float>(input, weight, initial, h, batchSizes);
+            else Forward<double>(input, weight, initial, h, batchSizes);
+            return h;
+        }
+
         /// <inheritdoc />
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {

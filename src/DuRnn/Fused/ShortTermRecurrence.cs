@@ -29,6 +29,22 @@ namespace DuRnn.Fused
         /// <inheritdoc />
         public override string Name => nameof(ShortTermRecurrence);
 
+        /// <summary>
+        /// Runs the recurrence: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly,
+        /// overwriting <paramref name="a"/> (a temporary of the caller's) with s, with no autograd node and no copy.
+        /// </summary>
+        internal static Tensor Run(Tensor a, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+        {
+            if (torch.is_grad_enabled() && (a.requires_grad || weight.requires_grad || s0.requires_grad))
+                return apply(a, weight, s0, activation, batchSizes!)[0];
+            var s = a.is_contiguous() ? a : a.contiguous();
+            using var w = weight.contiguous();
+            using var initial = s0.contiguous();
+            if (s.dtype == ScalarType.Float32) Forward<float>(s, w, initial, activation, batchSizes);
+            else Forward<double>(s, w, initial, activation, batchSizes);
+            return s;
+        }
+
         /// <inheritdoc />
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
