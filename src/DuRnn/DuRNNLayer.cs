@@ -242,7 +242,9 @@ namespace DuRnn
             var shortTerm = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
 
             var g = gate.call(input, shortTerm);
-            var longInput = long_term.InputProjection(g * shortTerm);
+            // Without a gradient to record, g ⊙ s can overwrite g (σ's backward would need g otherwise).
+            var gated = torch.is_grad_enabled() ? g * shortTerm : g.mul_(shortTerm);
+            var longInput = long_term.InputProjection(gated);
             var longTerm = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
             if (lengths is null)
                 return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);

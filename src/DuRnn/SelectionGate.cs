@@ -72,10 +72,14 @@ namespace DuRnn
         /// <returns>g, shape (…, S), every entry in (0, 1).</returns>
         public override Tensor forward(Tensor input, Tensor shortTerm)
         {
-            using var fromInput = torch.nn.functional.linear(input, weight_ih, bias);
-            using var fromShortTerm = torch.matmul(shortTerm, weight_sh.t());
-            using var pre = fromInput.add_(fromShortTerm);
-            return torch.sigmoid(pre);
+            // pre = W_gx x + b_g, then += W_gs s and σ, both in place on pre (a fresh tensor): one allocation, and
+            // autograd-safe (addmm_'s backward needs s and W_gs, not pre; sigmoid_'s needs only its result).
+            var pre = torch.nn.functional.linear(input, weight_ih, bias);
+            using (var pre2d = pre.view(-1, ShortTermSize))
+            using (var s2d = shortTerm.reshape(-1, ShortTermSize))
+            using (var weightT = weight_sh.t())
+                pre2d.addmm_(s2d, weightT);
+            return pre.sigmoid_();
         }
 
         /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
