@@ -38,6 +38,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
     {
 #pragma warning disable IDE1006 // field names are the state-dict names
         private readonly DuRNN rnn;
+        private readonly BatchNorm1d? norm;
         private readonly Linear readout;
 #pragma warning restore IDE1006
 
@@ -48,15 +49,20 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <param name="sequenceLength">T, used as maxSequenceLength (U_bound = MAG^(1/T)).</param>
         /// <param name="mag">MAG.</param>
         /// <param name="batchNorm">BatchNorm between layers.</param>
-        public DuRnnClassifier(int inputSize, int hidden, int layers, int sequenceLength, double mag, bool batchNorm)
+        /// <param name="readoutNorm">BatchNorm1d on the last step's output before the readout.</param>
+        public DuRnnClassifier(int inputSize, int hidden, int layers, int sequenceLength, double mag, bool batchNorm,
+            bool readoutNorm)
             : base(nameof(DuRnnClassifier))
         {
             // longMemoryLastLayer: u of the last layer starts in [(1/MAG)^(1/T), MAG^(1/T)], IndRNN's practice when
             // the answer is read at the last step and may depend on the first ones.
             rnn = new DuRNN(inputSize, hidden, numLayers: layers, mag: mag, maxSequenceLength: sequenceLength,
                 longMemoryLastLayer: true, batchNorm: batchNorm);
+            // The long-term state is an unbounded ReLU state that may integrate over all T steps (u ≈ 1): over 784
+            // steps its scale at the start can give logits in the tens. A BatchNorm on h_T fixes the readout's scale.
+            if (readoutNorm) norm = nn.BatchNorm1d(hidden);
             readout = nn.Linear(hidden, Classes);
-            Description = $"DuRNN {layers}×{hidden}{(batchNorm ? " BN" : "")}";
+            Description = $"DuRNN {layers}×{hidden}{(batchNorm ? " BN" : "")}{(readoutNorm ? " +readout BN" : "")}";
             RegisterComponents();
         }
 
@@ -71,7 +77,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
         {
             var (output, state) = rnn.call(input);
             state.Dispose();
-            return readout.call(output.select(0, -1));
+            var last = output.select(0, -1);
+            return readout.call(norm is null ? last : norm.call(last));
         }
 
         /// <inheritdoc/>
@@ -155,10 +162,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public static SequenceClassifier Create(ModelKind kind, Options o)
         {
             torch.manual_seed(o.Seed);
-            long target = DuRnnParameters(o.InputSize, o.Hidden, o.Layers, o.BatchNorm);
+            long target = DuRnnParameters(o.InputSize, o.Hidden, o.Layers, o.BatchNorm, o.ReadoutNorm);
             return kind switch
             {
-                ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm),
+                ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm, o.ReadoutNorm),
                 ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers), target), o.Layers),
                 ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers), target), o.Layers),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
@@ -167,14 +174,15 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>
         /// DuRNN with S = H: per layer W_s, W_gx (H×I_l each), U_s, W_gs, W_h (H×H each), b_s, b_g, b_h, u (H each);
-        /// BatchNorm γ and β (H each) after every layer but the last; the readout.
+        /// BatchNorm γ and β (H each) after every layer but the last, and before the readout with readoutNorm; the readout.
         /// </summary>
-        internal static long DuRnnParameters(long input, long hidden, long layers, bool batchNorm)
+        internal static long DuRnnParameters(long input, long hidden, long layers, bool batchNorm, bool readoutNorm)
         {
             long total = Readout(hidden);
             for (long l = 0; l < layers; l++)
                 total += 2 * hidden * (l == 0 ? input : hidden) + 3 * hidden * hidden + 4 * hidden;
             if (batchNorm) total += 2 * hidden * (layers - 1);
+            if (readoutNorm) total += 2 * hidden;
             return total;
         }
 

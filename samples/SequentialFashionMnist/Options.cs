@@ -63,6 +63,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>Whether the DuRNN uses BatchNorm between layers.</summary>
         public bool BatchNorm { get; init; }
 
+        /// <summary>Whether the DuRNN classifier puts a BatchNorm1d on the last step's output before its readout.</summary>
+        public bool ReadoutNorm { get; init; }
+
         /// <summary>Seeds torch's generator (before each model is built) and the shuffling.</summary>
         public int Seed { get; init; } = 1;
 
@@ -115,6 +118,7 @@ Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [option
   --layers L         recurrent layers of every model (default 2)
   --mag X            DuRNN's MAG in U_bound = MAG^(1/T) (default 2 in row mode, 5 in pixel mode)
   --batchnorm        BatchNorm between the DuRNN's layers
+  --readout-norm     BatchNorm on the DuRNN's last-step output before the readout
   --seed S           seeds torch (before each model is built) and the shuffling (default 1)
   --train-limit N    use only the first N training images (default all 60000)
   --test-limit N     use only the first N test images (default all 10000)
@@ -130,7 +134,7 @@ Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [option
         {
             var given = new Dictionary<string, string>();
             var models = new List<ModelKind>();
-            bool quick = false, help = false, batchNorm = false;
+            bool quick = false, help = false, batchNorm = false, readoutNorm = false;
             for (int i = 0; i < args.Length; i++)
             {
                 string a = args[i];
@@ -139,6 +143,7 @@ Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [option
                     case "--quick": quick = true; break;
                     case "--help": case "-h": help = true; break;
                     case "--batchnorm": batchNorm = true; break;
+                    case "--readout-norm": readoutNorm = true; break;
                     case "--model":
                         foreach (var name in Value(args, ref i, a).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                             models.Add(ParseModel(name));
@@ -171,6 +176,7 @@ Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [option
                 Layers = Int(given, "--layers", o.Layers, 1),
                 Mag = Double(given, "--mag", DefaultMag(mode)),
                 BatchNorm = batchNorm,
+                ReadoutNorm = readoutNorm,
                 Seed = Int(given, "--seed", o.Seed, 0),
                 TrainLimit = given.ContainsKey("--train-limit") ? Int(given, "--train-limit", 0, 1) : o.TrainLimit,
                 TestLimit = given.ContainsKey("--test-limit") ? Int(given, "--test-limit", 0, 1) : o.TestLimit,
