@@ -1,0 +1,221 @@
+using System;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DuRnn.Samples.SequentialFashionMnist
+{
+    /// <summary>
+    /// A recurrent stack over the sequence (T, B, I) with a Linear readout on the last step's output: the ten class
+    /// logits (B, 10).
+    /// </summary>
+    internal abstract class SequenceClassifier : nn.Module<Tensor, Tensor>
+    {
+        /// <summary>The number of classes.</summary>
+        public const int Classes = 10;
+
+        /// <summary>Creates the module.</summary>
+        /// <param name="name">The module name.</param>
+        protected SequenceClassifier(string name) : base(name)
+        {
+        }
+
+        /// <summary>The model in a few words, e.g. "DuRNN 2×128".</summary>
+        public abstract string Description { get; }
+
+        /// <summary>The number of trainable values.</summary>
+        public long ParameterCount => parameters().Sum(p => p.numel());
+
+        /// <summary>Projects constrained parameters after an optimizer step (DuRNN only).</summary>
+        public virtual void ApplyConstraints()
+        {
+        }
+    }
+
+    /// <summary>The library's DuRNN stack and a Linear readout.</summary>
+    internal sealed class DuRnnClassifier : SequenceClassifier
+    {
+#pragma warning disable IDE1006 // field names are the state-dict names
+        private readonly DuRNN rnn;
+        private readonly BatchNorm1d? norm;
+        private readonly Linear readout;
+#pragma warning restore IDE1006
+
+        /// <summary>Creates the classifier.</summary>
+        /// <param name="inputSize">I, features per step.</param>
+        /// <param name="hidden">H = S, units per layer.</param>
+        /// <param name="layers">The number of DuRNN layers.</param>
+        /// <param name="sequenceLength">T, used as maxSequenceLength (U_bound = MAG^(1/T)).</param>
+        /// <param name="mag">MAG.</param>
+        /// <param name="batchNorm">BatchNorm between layers.</param>
+        /// <param name="readoutNorm">BatchNorm1d on the last step's output before the readout.</param>
+        public DuRnnClassifier(int inputSize, int hidden, int layers, int sequenceLength, double mag, bool batchNorm,
+            bool readoutNorm)
+            : base(nameof(DuRnnClassifier))
+        {
+            // longMemoryLastLayer: u of the last layer starts in [(1/MAG)^(1/T), MAG^(1/T)], IndRNN's practice when
+            // the answer is read at the last step and may depend on the first ones.
+            rnn = new DuRNN(inputSize, hidden, numLayers: layers, mag: mag, maxSequenceLength: sequenceLength,
+                longMemoryLastLayer: true, batchNorm: batchNorm);
+            // The long-term state is an unbounded ReLU state that may integrate over all T steps (u ≈ 1): over 784
+            // steps its scale at the start can give logits in the tens. A BatchNorm on h_T fixes the readout's scale.
+            if (readoutNorm) norm = nn.BatchNorm1d(hidden);
+            readout = nn.Linear(hidden, Classes);
+            Description = $"DuRNN {layers}×{hidden}{(batchNorm ? " BN" : "")}{(readoutNorm ? " +readout BN" : "")}";
+            RegisterComponents();
+        }
+
+        /// <inheritdoc/>
+        public override string Description { get; }
+
+        /// <summary>The recurrent stack (for diagnostics).</summary>
+        public DuRNN Rnn => rnn;
+
+        /// <inheritdoc/>
+        public override Tensor forward(Tensor input)
+        {
+            var (output, state) = rnn.call(input);
+            state.Dispose();
+            var last = output.select(0, -1);
+            return readout.call(norm is null ? last : norm.call(last));
+        }
+
+        /// <inheritdoc/>
+        public override void ApplyConstraints() => rnn.ApplyConstraints();
+    }
+
+    /// <summary>TorchSharp's nn.LSTM and a Linear readout.</summary>
+    internal sealed class LstmClassifier : SequenceClassifier
+    {
+#pragma warning disable IDE1006 // field names are the state-dict names
+        private readonly LSTM rnn;
+        private readonly Linear readout;
+#pragma warning restore IDE1006
+
+        /// <summary>Creates the classifier.</summary>
+        /// <param name="inputSize">I, features per step.</param>
+        /// <param name="hidden">Units per layer.</param>
+        /// <param name="layers">The number of LSTM layers.</param>
+        public LstmClassifier(int inputSize, int hidden, int layers) : base(nameof(LstmClassifier))
+        {
+            rnn = nn.LSTM(inputSize, hidden, numLayers: layers);
+            readout = nn.Linear(hidden, Classes);
+            Description = $"LSTM {layers}×{hidden}";
+            RegisterComponents();
+        }
+
+        /// <inheritdoc/>
+        public override string Description { get; }
+
+        /// <inheritdoc/>
+        public override Tensor forward(Tensor input)
+        {
+            var (output, h, c) = rnn.call(input);
+            h.Dispose();
+            c.Dispose();
+            return readout.call(output.select(0, -1));
+        }
+    }
+
+    /// <summary>TorchSharp's nn.GRU and a Linear readout.</summary>
+    internal sealed class GruClassifier : SequenceClassifier
+    {
+#pragma warning disable IDE1006 // field names are the state-dict names
+        private readonly GRU rnn;
+        private readonly Linear readout;
+#pragma warning restore IDE1006
+
+        /// <summary>Creates the classifier.</summary>
+        /// <param name="inputSize">I, features per step.</param>
+        /// <param name="hidden">Units per layer.</param>
+        /// <param name="layers">The number of GRU layers.</param>
+        public GruClassifier(int inputSize, int hidden, int layers) : base(nameof(GruClassifier))
+        {
+            rnn = nn.GRU(inputSize, hidden, numLayers: layers);
+            readout = nn.Linear(hidden, Classes);
+            Description = $"GRU {layers}×{hidden}";
+            RegisterComponents();
+        }
+
+        /// <inheritdoc/>
+        public override string Description { get; }
+
+        /// <inheritdoc/>
+        public override Tensor forward(Tensor input)
+        {
+            var (output, h) = rnn.call(input);
+            h.Dispose();
+            return readout.call(output.select(0, -1));
+        }
+    }
+
+    /// <summary>Builds the models, sizing LSTM and GRU to about the DuRNN's parameter count.</summary>
+    internal static class ModelFactory
+    {
+        /// <summary>
+        /// Creates a model after seeding torch with <see cref="Options.Seed"/>, so each model's initial weights are the
+        /// same whichever models run before it.
+        /// </summary>
+        /// <param name="kind">Which model.</param>
+        /// <param name="o">The options (sizes, mode, MAG, BatchNorm, seed).</param>
+        public static SequenceClassifier Create(ModelKind kind, Options o)
+        {
+            torch.manual_seed(o.Seed);
+            long target = DuRnnParameters(o.InputSize, o.Hidden, o.Layers, o.BatchNorm, o.ReadoutNorm);
+            return kind switch
+            {
+                ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm, o.ReadoutNorm),
+                ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers), target), o.Layers),
+                ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers), target), o.Layers),
+                _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+            };
+        }
+
+        /// <summary>
+        /// DuRNN with S = H: per layer W_s, W_gx (H×I_l each), U_s, W_gs, W_h (H×H each), b_s, b_g, b_h, u (H each);
+        /// BatchNorm γ and β (H each) after every layer but the last, and before the readout with readoutNorm; the readout.
+        /// </summary>
+        internal static long DuRnnParameters(long input, long hidden, long layers, bool batchNorm, bool readoutNorm)
+        {
+            long total = Readout(hidden);
+            for (long l = 0; l < layers; l++)
+                total += 2 * hidden * (l == 0 ? input : hidden) + 3 * hidden * hidden + 4 * hidden;
+            if (batchNorm) total += 2 * hidden * (layers - 1);
+            if (readoutNorm) total += 2 * hidden;
+            return total;
+        }
+
+        /// <summary>nn.LSTM: per layer 4H(I_l + H) weights and two biases of 4H; the readout.</summary>
+        internal static long LstmParameters(long input, long hidden, long layers)
+        {
+            long total = Readout(hidden);
+            for (long l = 0; l < layers; l++)
+                total += 4 * hidden * ((l == 0 ? input : hidden) + hidden) + 8 * hidden;
+            return total;
+        }
+
+        /// <summary>nn.GRU: per layer 3H(I_l + H) weights and two biases of 3H; the readout.</summary>
+        internal static long GruParameters(long input, long hidden, long layers)
+        {
+            long total = Readout(hidden);
+            for (long l = 0; l < layers; l++)
+                total += 3 * hidden * ((l == 0 ? input : hidden) + hidden) + 6 * hidden;
+            return total;
+        }
+
+        private static long Readout(long hidden) => hidden * SequenceClassifier.Classes + SequenceClassifier.Classes;
+
+        /// <summary>The hidden size whose parameter count is closest to <paramref name="target"/>.</summary>
+        private static int MatchHidden(Func<int, long> count, long target)
+        {
+            int best = 1;
+            for (int h = 1; h <= 4096; h++)
+            {
+                if (Math.Abs(count(h) - target) < Math.Abs(count(best) - target)) best = h;
+                if (count(h) > target) break;
+            }
+            return best;
+        }
+    }
+}

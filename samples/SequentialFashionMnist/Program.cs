@@ -1,0 +1,89 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using Spectre.Console;
+using TorchSharp;
+
+namespace DuRnn.Samples.SequentialFashionMnist
+{
+    /// <summary>
+    /// Sequential Fashion-MNIST: each 28×28 image is read as a sequence — 28 rows of 28 pixels, or 784 single pixels —
+    /// and classified from the last step's output. DuRNN against TorchSharp's LSTM and GRU at similar parameter counts.
+    /// </summary>
+    internal static class Program
+    {
+        private const int ExitBadArguments = 1;
+        private const int ExitNoData = 2;
+
+        private static int Main(string[] args)
+        {
+            Options o;
+            try
+            {
+                o = Options.Parse(args);
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine(e.Message);
+                return ExitBadArguments;
+            }
+            if (o.Help)
+            {
+                Console.WriteLine(Options.Usage);
+                return 0;
+            }
+
+            var missing = FashionMnistData.MissingFiles(o.DataDirectory);
+            if (missing.Count > 0)
+            {
+                Console.Error.WriteLine($"Fashion-MNIST not found in {o.DataDirectory}: missing {string.Join(", ", missing)}.");
+                Console.Error.WriteLine("Get it with one of:");
+                Console.Error.WriteLine("  sudo apt-get install dataset-fashion-mnist     (Debian 12 and later: files in " + Options.DebianDataDirectory + ")");
+                Console.Error.WriteLine("  download train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and");
+                Console.Error.WriteLine("  t10k-labels-idx1-ubyte.gz from the Fashion-MNIST project (github.com/zalandoresearch/fashion-mnist)");
+                Console.Error.WriteLine("  into a folder DIR and pass --data DIR.");
+                return ExitNoData;
+            }
+
+            torch.set_num_threads(o.Threads);
+            Directory.CreateDirectory(o.OutputDirectory);
+            var wall = Stopwatch.StartNew();
+            using var data = FashionMnistData.Load(o.DataDirectory, o.TrainLimit, o.TestLimit);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Fashion-MNIST from {o.DataDirectory}: {data.TrainCount} training and {data.TestCount} test images; " +
+                $"pixels/255 standardised with the training mean {data.Mean:0.####} and std {data.Std:0.####}."));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Report.Prefix(o)} mode: T = {o.SequenceLength} steps of {o.InputSize} pixel(s); {o.Epochs} epoch(s), batch {o.Batch}, " +
+                $"Adam lr {o.LearningRate:G4}, clip ±10, seed {o.Seed}, {o.Threads} thread(s){(o.Quick ? " (--quick)" : "")}."));
+
+            var trainer = new Trainer(data, o);
+            var results = new List<ModelResult>();
+            foreach (var kind in o.Models)
+            {
+                using var model = ModelFactory.Create(kind, o);
+                string details = model is DuRnnClassifier
+                    ? string.Create(CultureInfo.InvariantCulture, $"; MAG {o.Mag:G4} (U_bound = MAG^(1/{o.SequenceLength}))")
+                    : "";
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{model.Description}: {model.ParameterCount:N0} parameters, {trainer.StepsPerEpoch} steps per epoch{details}."));
+                var result = ProgressDisplay.Run(model.Description, progress => trainer.Train(kind, model, progress));
+                results.Add(result);
+                if (model is DuRnnClassifier durnn) Report.PrintDiagnostics(durnn.Rnn, o.SequenceLength);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{model.Description}: test accuracy {Report.Percent(result.Final.Accuracy)}, {result.SecondsPerEpoch:0.0} s per epoch; " +
+                    $"wrote {Report.WriteEpochCsv(result, o)}"));
+            }
+
+            Report.PrintSummary(results, o);
+            Report.PrintPerClass(results);
+            Console.WriteLine($"Wrote {Report.WriteSummaryCsv(results, o)}");
+            Console.WriteLine($"Wrote {Plots.TestAccuracy(results, o, data.TrainCount)}");
+            Console.WriteLine($"Wrote {Plots.PerClassAccuracy(results, o)}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total wall time {wall.Elapsed.TotalSeconds:0} s."));
+            Console.WriteLine(Report.FinalLine(results, o, data.TrainCount, data.TestCount));
+            return 0;
+        }
+    }
+}
