@@ -14,6 +14,7 @@ namespace DuRnn.Fused
     {
         private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void> s_sgemm;
         private static readonly delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void> s_dgemm;
+        private static readonly delegate* unmanaged<int, int> s_setLocalThreads;
 
         static Blas()
         {
@@ -24,6 +25,8 @@ namespace DuRnn.Fused
                 {
                     s_sgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, float*, float*, int*, float*, int*, float*, float*, int*, void>)s;
                     s_dgemm = (delegate* unmanaged<byte*, byte*, int*, int*, int*, double*, double*, int*, double*, int*, double*, double*, int*, void>)d;
+                    if (NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var local))
+                        s_setLocalThreads = (delegate* unmanaged<int, int>)local;
                     IsAvailable = true;
                     return;
                 }
@@ -42,6 +45,41 @@ namespace DuRnn.Fused
             {
                 handle = IntPtr.Zero;
                 return false;
+            }
+        }
+
+        /// <summary>
+        /// Per-step products smaller than this many multiply-adds run on one BLAS thread. Threading a product of a few
+        /// hundred thousand multiply-adds costs a fork and a join per time step; on a machine whose cores are busy,
+        /// a join waits for a descheduled thread, which was measured here to make a whole training run 40× slower.
+        /// </summary>
+        internal const long SingleThreadedBelow = 1L << 20;
+
+        /// <summary>
+        /// Makes this thread's BLAS calls use <paramref name="threads"/> threads (0: back to the global setting, which
+        /// follows <c>torch.set_num_threads</c>); returns the previous thread-local setting. A no-op returning 0 where
+        /// the BLAS has no thread-local control.
+        /// </summary>
+        internal static int SetLocalThreads(int threads) => s_setLocalThreads == null ? 0 : s_setLocalThreads(threads);
+
+        /// <summary>
+        /// Scopes the thread count for a loop of m×k by k×n products: one thread when each is small
+        /// (<see cref="SingleThreadedBelow"/>), otherwise torch's setting. Dispose to restore.
+        /// </summary>
+        internal readonly struct ThreadScope : IDisposable
+        {
+            private readonly int _previous;
+            private readonly bool _changed;
+
+            internal ThreadScope(long m, long n, long k)
+            {
+                _changed = m * n * k < SingleThreadedBelow;
+                _previous = _changed ? SetLocalThreads(1) : 0;
+            }
+
+            public void Dispose()
+            {
+                if (_changed) SetLocalThreads(_previous);
             }
         }
 

@@ -99,6 +99,7 @@ namespace DuRnn.Fused
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), ps0 = Raw.Ptr<T>(s0);
             long stepStride = (long)batch * size;
+            using var threads = new Blas.ThreadScope(batch, size, size);
             for (int t = 0; t < steps; t++)
             {
                 T* current = ps + t * stepStride;
@@ -124,6 +125,7 @@ namespace DuRnn.Fused
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
             T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0);
+            using var threads = new Blas.ThreadScope(batch, size, size);
             long stepStride = (long)batch * size;
             // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
             // has ended at every later step too, so its carry is still zero when its own last step is reached.
