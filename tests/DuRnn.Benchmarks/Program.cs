@@ -48,8 +48,10 @@ namespace DuRnn.Benchmarks
                 if (memoryAt + 1 < rest.Count && !rest[memoryAt + 1].StartsWith("-", StringComparison.Ordinal))
                     return MemoryProbe.RunChild(ModelSpec.Parse(rest[memoryAt + 1]));
                 Machine.ConfigureTorch();
+                string loadBefore = Machine.LoadAverage();
                 var memory = MemoryProbe.Measure(MemoryProbe.Models, Console.Error);
                 Console.WriteLine($"Machine: {Machine.Describe()}");
+                Console.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, --memory; load average before {loadBefore}, after {Machine.LoadAverage()}");
                 Console.WriteLine();
                 Report.PrintMemory(Console.Out, memory);
                 Console.WriteLine();
