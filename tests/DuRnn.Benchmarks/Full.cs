@@ -173,7 +173,7 @@ namespace DuRnn.Benchmarks
                 .WithUnrollFactor(1)
                 .WithId(inProcess ? "InProcess" : "OutOfProcess");
             if (inProcess)
-                job = job.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(3), logOutput: true));
+                job = job.WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(12), logOutput: true));
             else if (Environment.GetEnvironmentVariable(OpenMp.Variable) is string policy && policy.Length > 0)
                 job = job.WithEnvironmentVariable(OpenMp.Variable, policy);
             return ManualConfig.Create(DefaultConfig.Instance)

@@ -25,7 +25,7 @@ namespace DuRnn.Benchmarks
 
         /// <summary>
         /// Child side: builds the model and its input, records VmRSS, resets the high-water mark
-        /// (<c>echo 5 &gt; /proc/self/clear_refs</c>), runs two training steps, records VmHWM, prints one result line.
+        /// (<c>echo 5 &gt; /proc/self/clear_refs</c>), runs one training step, records VmHWM, prints one result line.
         /// </summary>
         public static int RunChild(ModelSpec spec)
         {
@@ -37,13 +37,10 @@ namespace DuRnn.Benchmarks
             bool reset = TryResetPeak();
             var sw = Stopwatch.StartNew();
             workload.TrainStep();
-            double first = sw.Elapsed.TotalMilliseconds;
-            sw.Restart();
-            workload.TrainStep();
-            double second = sw.Elapsed.TotalMilliseconds;
+            double step = sw.Elapsed.TotalMilliseconds;
             long peak = StatusKb("VmHWM");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Tag} model={spec.Key} layers={Layers} T={T} B={B} H={H} baseline_kb={baseline} peak_kb={peak} reset={reset} first_ms={first:F1} second_ms={second:F1}"));
+                $"{Tag} model={spec.Key} layers={Layers} T={T} B={B} H={H} baseline_kb={baseline} peak_kb={peak} reset={reset} step_ms={step:F1}"));
             return 0;
         }
 
@@ -76,7 +73,7 @@ namespace DuRnn.Benchmarks
                     .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
                 double Num(string k) => double.Parse(kv[k], CultureInfo.InvariantCulture);
                 var r = new MemoryResult(spec, (long)Num("layers"), (long)Num("T"), (long)Num("B"), (long)Num("H"),
-                    Num("baseline_kb") / 1024, Num("peak_kb") / 1024, bool.Parse(kv["reset"]), Num("first_ms"), Num("second_ms"));
+                    Num("baseline_kb") / 1024, Num("peak_kb") / 1024, bool.Parse(kv["reset"]), Num("step_ms"));
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"  before {r.BaselineMb:F0} MB, peak {r.PeakMb:F0} MB, increase {r.IncreaseMb:F0} MB"));
                 results.Add(r);

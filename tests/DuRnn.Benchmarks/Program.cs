@@ -20,6 +20,7 @@ namespace DuRnn.Benchmarks
               (no flag)          full grid with BenchmarkDotNet (in-process toolchain), then the memory case and the targets;
                                  BenchmarkDotNet options pass through (default --filter '*')
               --quick            quick in-process harness (B=32, H=128, T in 100..5000), markdown tables, < 3 min on 2 cores
+              --budget SECONDS   with --quick: wall-clock budget for the optional cells (T=5000, memory case); default 170
               --memory           only the memory case (training, T=5000, B=32, H=128, 2 layers), one child process per model
               --memory MODEL     one memory child (MODEL: {0})
               --no-memory        skip the memory case (with --quick or the full grid)
@@ -47,8 +48,10 @@ namespace DuRnn.Benchmarks
                 if (memoryAt + 1 < rest.Count && !rest[memoryAt + 1].StartsWith("-", StringComparison.Ordinal))
                     return MemoryProbe.RunChild(ModelSpec.Parse(rest[memoryAt + 1]));
                 Machine.ConfigureTorch();
+                string loadBefore = Machine.LoadAverage();
                 var memory = MemoryProbe.Measure(MemoryProbe.Models, Console.Error);
                 Console.WriteLine($"Machine: {Machine.Describe()}");
+                Console.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, --memory; load average before {loadBefore}, after {Machine.LoadAverage()}");
                 Console.WriteLine();
                 Report.PrintMemory(Console.Out, memory);
                 Console.WriteLine();
@@ -63,7 +66,13 @@ namespace DuRnn.Benchmarks
             bool withMemory = !Take("--no-memory");
             Machine.ConfigureTorch();
             if (Take("--quick"))
-                return Quick.Run(withMemory);
+            {
+                var budget = Quick.DefaultBudget;
+                int budgetAt = rest.IndexOf("--budget");
+                if (budgetAt >= 0 && budgetAt + 1 < rest.Count)
+                    budget = TimeSpan.FromSeconds(double.Parse(rest[budgetAt + 1], CultureInfo.InvariantCulture));
+                return Quick.Run(withMemory, budget);
+            }
 
             bool inProcess = !Take("--outofprocess");
             if (!rest.Any(a => a.StartsWith("--filter", StringComparison.Ordinal) || a == "-f"))
@@ -71,6 +80,7 @@ namespace DuRnn.Benchmarks
             var summaries = BenchmarkSwitcher.FromTypes(new[] { typeof(TrainingBenchmarks), typeof(InferenceBenchmarks) })
                 .Run(rest.ToArray(), Full.Config(inProcess)).ToList();
             var results = Full.ToResults(summaries);
+            if (results.Count == 0) return 0; // --list, --help or a filter that matched nothing
             var memoryResults = withMemory ? MemoryProbe.Measure(MemoryProbe.Models, Console.Error) : null;
             Console.WriteLine();
             Console.WriteLine($"Machine: {Machine.Describe()}");

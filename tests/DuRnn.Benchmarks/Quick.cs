@@ -2,84 +2,119 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 
 namespace DuRnn.Benchmarks
 {
     /// <summary>
-    /// The quick in-process harness (<c>--quick</c>): a subset of the grid, B = 32, H = 128, one layer, a few
-    /// warm-up and timed iterations per cell, the median; then the memory case in child processes.
+    /// The quick in-process harness (<c>--quick</c>): B = 32, H = 128, one layer; T = 100 and 500 for every model,
+    /// T = 2000 for DuRNN's fast path and the three TorchSharp baselines; then, while the time budget allows,
+    /// T = 5000 for the fast path and nn.LSTM and the memory case (child processes). A few warm-up and timed runs
+    /// per cell, round-robin over the models, the median.
     /// </summary>
     internal static class Quick
     {
-        /// <summary>The sequence lengths of the quick grid.</summary>
-        public static readonly long[] Lengths = { 100, 500, 2000, 5000 };
-
         private const long B = 32, H = 128;
-
-        /// <summary>A timed iteration is repeated until this much time is spent (at least <see cref="MinRuns"/> runs).</summary>
-        private static readonly TimeSpan Budget = TimeSpan.FromSeconds(1.5);
 
         private const int MinRuns = 3, MaxRuns = 11;
 
-        /// <summary>
-        /// Whether a cell of the quick grid is run: every model up to T = 2000, except the slow reference path (only
-        /// T ≤ 500); at T = 5000 only DuRNN's fast path and nn.LSTM.
-        /// </summary>
-        public static bool IsRun(ModelSpec model, long t) =>
-            t <= 2000 ? !model.IsReference || t <= 500 : model.IsFastPath || model == ModelSpec.Lstm;
+        /// <summary>Timed rounds go on until this much time per model is spent (at least <see cref="MinRuns"/>).</summary>
+        private static readonly TimeSpan PerModelBudget = TimeSpan.FromSeconds(1.5);
+
+        /// <summary>A cell whose warm-up run takes longer than this is timed once.</summary>
+        private static readonly TimeSpan SlowRun = TimeSpan.FromSeconds(10);
+
+        /// <summary>The default wall-clock budget of the whole quick run (the optional cells are skipped beyond it).</summary>
+        public static readonly TimeSpan DefaultBudget = TimeSpan.FromSeconds(170);
 
         /// <summary>
-        /// Runs the quick grid. Within one (T, mode) all models are timed round-robin (one run of each model per
-        /// round), so that a burst of load from other processes on a shared machine hits every model alike.
+        /// The cells of the quick grid. The slow paths (Reference, and any explicit path other than Auto) only at
+        /// T ≤ 500; GRU and RNN up to T = 2000; T = 5000 only for the fast path and nn.LSTM and only when the
+        /// estimated time fits the budget.
         /// </summary>
-        public static int Run(bool withMemory)
+        public static bool IsPlanned(ModelSpec model, long t) => t switch
         {
-            var started = Stopwatch.StartNew();
+            <= 500 => true,
+            <= 2000 => model.Kind != ModelKind.DuRnn || model.IsFastPath,
+            _ => model.IsFastPath || model == ModelSpec.Lstm,
+        };
+
+        private static readonly long[] Required = { 100, 500, 2000 };
+        private const long Optional = 5000;
+
+        public static int Run(bool withMemory, TimeSpan budget)
+        {
+            var clock = Stopwatch.StartNew();
             var err = Console.Error;
             string loadBefore = Machine.LoadAverage();
             var results = new List<TimeResult>();
-            foreach (long t in Lengths)
+            var notes = new List<string>();
+
+            foreach (long t in Required.Append(Optional))
             {
-                var models = ModelSpec.All.ToList();
-                foreach (var model in models.Where(m => !IsRun(m, t)))
+                foreach (var mode in new[] { BenchMode.Training, BenchMode.Inference })
                 {
-                    results.Add(new TimeResult(model, BenchMode.Training, t, B, H, null, 0));
-                    results.Add(new TimeResult(model, BenchMode.Inference, t, B, H, null, 0));
-                }
-                var workloads = models.Where(m => IsRun(m, t)).Select(m => new Workload(m, t, B, H)).ToList();
-                try
-                {
-                    foreach (var mode in new[] { BenchMode.Training, BenchMode.Inference })
+                    var planned = ModelSpec.All.Where(m => IsPlanned(m, t)).ToList();
+                    if (t == Optional)
+                    {
+                        // Optional cells come in pairs (fast path and LSTM), so that their ratio exists.
+                        double cost = planned.Sum(m => CellCost(Estimate(results, m, mode, t)));
+                        double left = budget.TotalSeconds - clock.Elapsed.TotalSeconds;
+                        if (cost > left)
+                        {
+                            string perRun = string.Join(", ", planned.Select(m => FormattableString.Invariant(
+                                $"{m.Label} ≈ {Estimate(results, m, mode, t) / 1000:F1} s/run")));
+                            notes.Add(FormattableString.Invariant(
+                                $"T={t} {Report.ModeLabel(mode)} not run: estimated {cost:F0} s ({perRun}), {Math.Max(0, left):F0} s left of the {budget.TotalSeconds:F0} s budget (--budget SECONDS raises it)."));
+                            planned.Clear();
+                        }
+                    }
+                    foreach (var model in ModelSpec.All.Where(m => !planned.Contains(m)))
+                        results.Add(new TimeResult(model, mode, t, B, H, null, 0));
+                    if (planned.Count == 0) continue;
+
+                    var workloads = planned.Select(m => new Workload(m, t, B, H)).ToList();
+                    try
                     {
                         var times = MeasureRoundRobin(workloads, mode);
                         for (int i = 0; i < workloads.Count; i++)
                         {
-                            var model = workloads[i].Spec;
                             double median = Median(times[i]);
-                            results.Add(new TimeResult(model, mode, t, B, H, median, times[i].Count));
+                            results.Add(new TimeResult(planned[i], mode, t, B, H, median, times[i].Count));
                             err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                                $"[{started.Elapsed:mm\\:ss}] {model.Label,-24} {mode,-9} T={t,-5} B={B} H={H}: median {median,9:F1} ms ({times[i].Count} runs)"));
+                                $"[{clock.Elapsed:mm\\:ss}] {planned[i].Label,-24} {mode,-9} T={t,-5} B={B} H={H}: median {median,9:F1} ms ({times[i].Count} runs)"));
                         }
                     }
+                    finally
+                    {
+                        foreach (var w in workloads) w.Dispose();
+                    }
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
                 }
-                finally
-                {
-                    foreach (var w in workloads) w.Dispose();
-                }
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
             }
-            var memory = withMemory ? MemoryProbe.Measure(MemoryProbe.Models, err) : null;
+
+            List<MemoryResult>? memory = null;
+            if (withMemory)
+            {
+                // One training step of 2 layers at T = 5000 per model, plus start-up of each child.
+                double cost = MemoryProbe.Models.Sum(m =>
+                    MemoryProbe.Layers * Estimate(results, m, BenchMode.Training, MemoryProbe.T) / 1000 + 5);
+                double left = budget.TotalSeconds - clock.Elapsed.TotalSeconds;
+                if (cost <= left)
+                    memory = MemoryProbe.Measure(MemoryProbe.Models, err);
+                else
+                    notes.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"memory case not run: estimated {cost:F0} s, {Math.Max(0, left):F0} s left of the budget; run it alone with --memory."));
+            }
             string loadAfter = Machine.LoadAverage();
 
             var o = Console.Out;
             o.WriteLine();
             o.WriteLine($"Machine: {Machine.Describe()}");
-            o.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, `--quick`, I = {Workload.InputSize}, float32, CPU, 1 layer; " +
-                        $"median of {MinRuns}–{MaxRuns} timed runs (round-robin over the models) after 1–2 warm-up runs; " +
-                        $"load average before {loadBefore}, after {loadAfter}; took {started.Elapsed.TotalSeconds:F0} s");
+            o.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, --quick, I = {Workload.InputSize}, float32, CPU, 1 layer; " +
+                        $"median of {MinRuns}–{MaxRuns} timed runs (round-robin over the models; 1 run where the warm-up run took over {SlowRun.TotalSeconds:F0} s) after 1–2 warm-up runs; " +
+                        $"load average before {loadBefore}, after {loadAfter}; took {clock.Elapsed.TotalSeconds:F0} s");
             if (Machine.IsBusy(loadBefore) || Machine.IsBusy(loadAfter))
                 o.WriteLine($"WARNING: the load average exceeded the {Environment.ProcessorCount} cores: other processes competed for the CPU; the times are unreliable.");
             o.WriteLine();
@@ -91,29 +126,63 @@ namespace DuRnn.Benchmarks
             }
             o.WriteLine();
             Report.PrintTargets(o, results, memory);
+            if (notes.Count > 0)
+            {
+                o.WriteLine();
+                foreach (var n in notes) o.WriteLine("Note: " + n);
+            }
             return 0;
+        }
+
+        /// <summary>
+        /// The expected milliseconds of one run at length <paramref name="t"/>: the measured median if there is one,
+        /// else extrapolated from T = 500 and 2000 as t^k with the measured exponent k (at least 1).
+        /// </summary>
+        private static double Estimate(IReadOnlyList<TimeResult> results, ModelSpec model, BenchMode mode, long t)
+        {
+            double? At(long len) => results.FirstOrDefault(r => r.Model == model && r.Mode == mode && r.T == len && r.B == B && r.H == H)?.MedianMs;
+            if (At(t) is double measured) return measured;
+            if (At(500) is double a && At(2000) is double b)
+            {
+                double k = Math.Max(1.0, Math.Log(b / a) / Math.Log(4.0));
+                return b * Math.Pow(t / 2000.0, k);
+            }
+            return double.PositiveInfinity;
+        }
+
+        /// <summary>Seconds a cell takes with runs of <paramref name="ms"/>: warm-up plus timed runs.</summary>
+        private static double CellCost(double ms)
+        {
+            double s = ms / 1000;
+            double warmup = s < 1 ? 2 * s : s;
+            double timed = s > SlowRun.TotalSeconds ? s : Math.Max(MinRuns * s, Math.Min(MaxRuns * s, PerModelBudget.TotalSeconds + s));
+            return warmup + timed;
         }
 
         /// <summary>
         /// One or two warm-up runs of each workload (two unless the first took over a second), then rounds of one
         /// timed run of each, until every workload has <see cref="MinRuns"/> runs and the rounds took
-        /// <see cref="Budget"/> per workload, or <see cref="MaxRuns"/> rounds were run.
+        /// <see cref="PerModelBudget"/> per workload, or <see cref="MaxRuns"/> rounds were run. A workload whose
+        /// warm-up run took over <see cref="SlowRun"/> gets a single timed run, to keep --quick quick.
         /// </summary>
         private static List<double>[] MeasureRoundRobin(IReadOnlyList<Workload> workloads, BenchMode mode)
         {
             var sw = new Stopwatch();
-            foreach (var w in workloads)
+            var slow = new bool[workloads.Count];
+            for (int i = 0; i < workloads.Count; i++)
             {
                 sw.Restart();
-                w.Step(mode);
-                if (sw.Elapsed < TimeSpan.FromSeconds(1)) w.Step(mode);
+                workloads[i].Step(mode);
+                slow[i] = sw.Elapsed > SlowRun;
+                if (sw.Elapsed < TimeSpan.FromSeconds(1)) workloads[i].Step(mode);
             }
             var times = workloads.Select(_ => new List<double>()).ToArray();
             var total = TimeSpan.Zero;
-            for (int round = 0; round < MinRuns || (round < MaxRuns && total < Budget * workloads.Count); round++)
+            for (int round = 0; round < MinRuns || (round < MaxRuns && total < PerModelBudget * workloads.Count); round++)
             {
                 for (int i = 0; i < workloads.Count; i++)
                 {
+                    if (slow[i] && times[i].Count > 0) continue;
                     sw.Restart();
                     workloads[i].Step(mode);
                     var elapsed = sw.Elapsed;

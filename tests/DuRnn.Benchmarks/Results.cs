@@ -11,7 +11,7 @@ namespace DuRnn.Benchmarks
 
     /// <summary>The peak native memory of one model's training step, measured in a child process.</summary>
     public sealed record MemoryResult(ModelSpec Model, long Layers, long T, long B, long H,
-        double BaselineMb, double PeakMb, bool PeakReset, double FirstStepMs, double SecondStepMs)
+        double BaselineMb, double PeakMb, bool PeakReset, double StepMs)
     {
         /// <summary>The peak resident memory above the resident memory before the first training step.</summary>
         public double IncreaseMb => PeakMb - BaselineMb;
@@ -41,12 +41,12 @@ namespace DuRnn.Benchmarks
         /// <summary>The memory table (peak resident set size of a child process per model).</summary>
         public static void PrintMemory(TextWriter w, IReadOnlyList<MemoryResult> memory)
         {
-            w.WriteLine("| model | layers | T | B | H | RSS before training MB | peak RSS (VmHWM) MB | peak − before MB | 1st step ms | 2nd step ms |");
-            w.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            w.WriteLine("| model | layers | T | B | H | RSS before training MB | peak RSS (VmHWM) MB | peak − before MB | step ms |");
+            w.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var m in memory)
             {
                 w.WriteLine($"| {m.Model.Label} | {m.Layers} | {m.T} | {m.B} | {m.H} | {m.BaselineMb.ToString("F0", Inv)} | " +
-                            $"{m.PeakMb.ToString("F0", Inv)} | {m.IncreaseMb.ToString("F0", Inv)} | {Fmt(m.FirstStepMs)} | {Fmt(m.SecondStepMs)} |");
+                            $"{m.PeakMb.ToString("F0", Inv)} | {m.IncreaseMb.ToString("F0", Inv)} | {Fmt(m.StepMs)} |");
             }
             if (memory.Any(m => !m.PeakReset))
                 w.WriteLine("\n(The peak could not be reset after setup in some child: its VmHWM also covers start-up.)");
@@ -109,7 +109,7 @@ namespace DuRnn.Benchmarks
         private static double? Ratio(double? numerator, double? denominator) =>
             numerator is double n && denominator is double d && d > 0 ? n / d : null;
 
-        private static string ModeLabel(BenchMode mode) => mode == BenchMode.Training ? "fwd+bwd" : "inference";
+        internal static string ModeLabel(BenchMode mode) => mode == BenchMode.Training ? "fwd+bwd" : "inference";
 
         private static string Fmt(double ms) => ms >= 100 ? ms.ToString("F0", Inv) : ms.ToString("F1", Inv);
     }
