@@ -65,17 +65,20 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>The seed of the test sequences, independent of the training seed.</summary>
         public const int Seed = 20_180_304;
 
-        private const int ChunkSize = 250;
         private readonly List<(Tensor inputs, Tensor targets)> chunks = new();
 
-        /// <summary>Draws <paramref name="size"/> test sequences of <paramref name="length"/> steps.</summary>
-        public TestSet(int length, int size)
+        /// <summary>
+        /// Draws <paramref name="size"/> test sequences of <paramref name="length"/> steps, kept in chunks of at most
+        /// <paramref name="chunkSize"/> sequences.
+        /// </summary>
+        public TestSet(int length, int size, int chunkSize)
         {
+            if (chunkSize < 1) throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "Must be at least 1.");
             var data = new AddingData(length, Seed);
             double baseline = 0;
-            for (int done = 0; done < size; done += ChunkSize)
+            for (int done = 0; done < size; done += chunkSize)
             {
-                var chunk = data.Next(Math.Min(ChunkSize, size - done));
+                var chunk = data.Next(Math.Min(chunkSize, size - done));
                 chunks.Add(chunk);
                 using var scope = NewDisposeScope();
                 baseline += chunk.targets.sub(1).square().sum().item<float>();
@@ -83,6 +86,13 @@ namespace DuRnn.Samples.AddingProblem
             Size = size;
             EmpiricalBaselineMse = baseline / size;
         }
+
+        /// <summary>
+        /// A chunk size that keeps every (T, chunk, H) activation of an evaluation near 64 MB or less (float32):
+        /// 250 sequences at T = 100, 25 at T = 5000 with H = 128.
+        /// </summary>
+        public static int ChunkSizeFor(int length, int hidden) =>
+            (int)Math.Clamp(16_000_000L / ((long)length * hidden), 16, 250);
 
         /// <summary>The number of test sequences.</summary>
         public int Size { get; }

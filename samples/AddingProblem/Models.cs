@@ -106,10 +106,10 @@ namespace DuRnn.Samples.AddingProblem
             foreach (var layer in rnn.Layers)
             {
                 layer.LongTerm.ApplyConstraints();
-                var u = layer.ShortTerm.weight_hh;
-                using var norm = linalg.matrix_norm(u, ord: 2);
+                var shortTermRecurrent = layer.ShortTerm.weight_hh;
+                using var norm = linalg.matrix_norm(shortTermRecurrent, ord: 2);
                 double sigma = norm.ToDouble();
-                if (sigma > Rho) u.mul_(Rho / sigma);
+                if (sigma > Rho) shortTermRecurrent.mul_(Rho / sigma);
             }
         }
     }

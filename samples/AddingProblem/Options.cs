@@ -30,7 +30,7 @@ namespace DuRnn.Samples.AddingProblem
         public int Length { get; init; } = 100;
 
         /// <summary>The number of training steps (mini-batches) per model.</summary>
-        public int Steps { get; init; } = 1500;
+        public int Steps { get; init; } = 500;
 
         /// <summary>The mini-batch size B.</summary>
         public int Batch { get; init; } = 32;
@@ -57,13 +57,16 @@ namespace DuRnn.Samples.AddingProblem
         public string OutputDirectory { get; init; } = DefaultOutputDirectory();
 
         /// <summary>Evaluate on the test set every this many training steps.</summary>
-        public int EvalEvery { get; init; } = 100;
+        public int EvalEvery { get; init; } = 50;
 
         /// <summary>The number of sequences in the fixed test set.</summary>
         public int TestSize { get; init; } = 1000;
 
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
+
+        /// <summary>Whether --plot-only was given: redraw the plot from the CSV files in --out, without training.</summary>
+        public bool PlotOnly { get; init; }
 
         /// <summary>Whether --help was given.</summary>
         public bool Help { get; init; }
@@ -76,16 +79,18 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
 
   --model M[,M...]   durnn | indrnn | lstm | gru; comma-separated or repeated (default durnn)
   --length T         sequence length (default 100)
-  --steps N          training steps per model (default 1500)
+  --steps N          training steps per model (default 500)
   --batch B          mini-batch size (default 32)
   --lr X             Adam learning rate (default 2e-4)
   --weight-decay X   L2 weight decay on weight matrices, not on u or biases (default 1e-4; 0 = plain Adam)
   --layers L         recurrent layers (default 2)
   --hidden H         units per layer (default 128)
   --seed S           seed of torch and of the training data (default 1)
-  --eval-every N     evaluate on the test set every N steps (default 100)
+  --eval-every N     evaluate on the test set every N steps (default 50)
   --test-size N      sequences in the fixed test set (default 1000)
   --out DIR          folder for the CSV files and the PNG plot (default samples/AddingProblem/out)
+  --plot-only        no training: redraw the plot from the CSV files already in --out for --model
+                     (e.g. to combine models trained in separate runs)
   --quick            tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences
                      (explicit options still win)
   --help             this text";
@@ -98,7 +103,7 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
         {
             var given = new Dictionary<string, string>(StringComparer.Ordinal);
             var models = new List<ModelKind>();
-            bool quick = false, help = false;
+            bool quick = false, help = false, plotOnly = false;
             for (int i = 0; i < args.Count; i++)
             {
                 string arg = args[i];
@@ -113,6 +118,9 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                 {
                     case "--quick":
                         quick = true;
+                        continue;
+                    case "--plot-only":
+                        plotOnly = true;
                         continue;
                     case "--help":
                     case "-h":
@@ -147,6 +155,7 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
             o = o with
             {
                 Help = help,
+                PlotOnly = plotOnly,
                 Models = models.Count > 0 ? models.Distinct().ToArray() : o.Models,
                 Length = Int(given, "--length", o.Length, min: 2),
                 Steps = Int(given, "--steps", o.Steps, min: 1),

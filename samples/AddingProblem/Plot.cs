@@ -12,7 +12,12 @@ namespace DuRnn.Samples.AddingProblem
     {
         /// <summary>Saves <c>adding-T{T}.png</c> (900 × 500) in <paramref name="directory"/>.</summary>
         /// <returns>The path written.</returns>
-        public static string Save(string directory, Options options, IReadOnlyList<TrainingResult> results)
+        /// <param name="directory">The output folder.</param>
+        /// <param name="options">The run's options (for the title and the x range).</param>
+        /// <param name="results">The learning curves.</param>
+        /// <param name="testBaselineMse">The MSE of predicting 1 on the fixed test set, drawn as a second, dotted line
+        /// (where a model that learned nothing ends up).</param>
+        public static string Save(string directory, Options options, IReadOnlyList<TrainingResult> results, double testBaselineMse)
         {
             var plot = new Plot();
             var palette = new ScottPlot.Palettes.Category10();
@@ -32,12 +37,16 @@ namespace DuRnn.Samples.AddingProblem
             }
 
             var baseline = plot.Add.HorizontalLine(Math.Log10(AddingData.BaselineMse), 1.5f, Colors.Gray, LinePattern.Dashed);
-            baseline.LegendText = "baseline: predict 1 (MSE 0.167)";
+            baseline.LegendText = "baseline: predict 1 (MSE 1/6 = 0.167)";
+            var testBaseline = plot.Add.HorizontalLine(Math.Log10(testBaselineMse), 1f, Colors.Gray, LinePattern.Dotted);
+            testBaseline.LegendText = string.Create(CultureInfo.InvariantCulture, $"predict 1 on this test set ({testBaselineMse:0.000})");
+            lowest = Math.Min(lowest, testBaselineMse);
+            highest = Math.Max(highest, testBaselineMse);
 
             double bottom = Math.Log10(lowest) - 0.1, top = Math.Log10(highest) + 0.1;
             plot.Axes.Left.TickGenerator = LogTicks(bottom, top);
             plot.Axes.SetLimitsY(bottom, top);
-            plot.Axes.SetLimitsX(0, options.Steps);
+            plot.Axes.SetLimitsX(0, Math.Max(1, results.SelectMany(r => r.Curve).Select(p => p.Step).DefaultIfEmpty(options.Steps).Max()));
             plot.Grid.MajorLineColor = Colors.Black.WithOpacity(0.12);
 
             plot.Title(string.Create(CultureInfo.InvariantCulture,

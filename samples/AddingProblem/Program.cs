@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -30,6 +31,9 @@ namespace DuRnn.Samples.AddingProblem
                 return 0;
             }
 
+            if (options.PlotOnly)
+                return PlotOnly(options);
+
             Directory.CreateDirectory(options.OutputDirectory);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}, seed {options.Seed}, {get_num_threads()} threads{(options.Quick ? " (quick)" : "")}"));
@@ -40,7 +44,7 @@ namespace DuRnn.Samples.AddingProblem
                     "projections itself (u clamp via LongTermCell.ApplyConstraints, ‖U_s‖₂ ≤ 0.9 via the exact matrix 2-norm).");
             }
 
-            using var testSet = new TestSet(options.Length, options.TestSize);
+            using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Test set: {testSet.Size} sequences (seed {TestSet.Seed}); predicting 1 gives MSE {testSet.EmpiricalBaselineMse:0.0000} on it (expected 1/6 = 0.1667)."));
 
@@ -48,7 +52,27 @@ namespace DuRnn.Samples.AddingProblem
 
             foreach (var result in results)
                 Console.WriteLine($"CSV:  {Results.WriteCsv(options.OutputDirectory, options.Length, result)}");
-            Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results)}");
+            Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
+            Console.WriteLine(Results.Summary(results));
+            return 0;
+        }
+
+        /// <summary>--plot-only: redraws the plot from the CSV files in --out, without training.</summary>
+        private static int PlotOnly(Options options)
+        {
+            var results = new List<TrainingResult>();
+            try
+            {
+                foreach (var kind in options.Models)
+                    results.Add(Results.ReadCsv(options.OutputDirectory, options.Length, kind));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+            using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
+            Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
             Console.WriteLine(Results.Summary(results));
             return 0;
         }
