@@ -1,0 +1,133 @@
+using System;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DuRnn.Samples.AddingProblem
+{
+    /// <summary>
+    /// A recurrent stack followed by a Linear(H → 1) read-out of its last step: maps inputs (T, B, 2) to one
+    /// prediction per sequence, shape (B).
+    /// </summary>
+    internal abstract class AddingModel : nn.Module<Tensor, Tensor>
+    {
+        /// <summary>Creates the model with the given name.</summary>
+        protected AddingModel(string name) : base(name) { }
+
+        /// <summary>
+        /// Projects constrained parameters back onto their constraint sets; called after every optimizer step.
+        /// Unconstrained models do nothing.
+        /// </summary>
+        public virtual void ApplyConstraints() { }
+
+        /// <summary>
+        /// Creates one of the compared models, with the sizes of <paramref name="options"/>. Random draws use
+        /// torch's global generator: seed it first.
+        /// </summary>
+        public static AddingModel Create(ModelKind kind, Options options) => kind switch
+        {
+            ModelKind.DuRnn => new DuRnnModel(options),
+            ModelKind.IndRnn => new IndRnnModel(options),
+            ModelKind.Lstm => new LstmModel(options),
+            ModelKind.Gru => new GruModel(options),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+
+        /// <summary>The read-out: the last step's features (B, H) to one value per sequence (B).</summary>
+        protected static Tensor ReadLastStep(Linear readout, Tensor sequence) =>
+            readout.call(sequence.select(0, sequence.shape[0] - 1)).squeeze(-1);
+    }
+
+    /// <summary>
+    /// The library's DuRNN (numLayers × H, S = H, ReLU short-term cells with ‖U_s‖₂ ≤ 0.9, MAG 2, T_max = T,
+    /// the last layer's u started in [U_lowbound, U_bound], W_h ~ N(0, 0.001²)) and a linear read-out.
+    /// </summary>
+    internal sealed class DuRnnModel : AddingModel
+    {
+        /// <summary>ρ, the bound on ‖U_s‖₂ (the library's default, passed explicitly).</summary>
+        private const double Rho = 0.9;
+
+        private readonly DuRNN rnn;
+        private readonly Linear readout;
+
+        public DuRnnModel(Options o) : base(nameof(DuRnnModel))
+        {
+            rnn = new DuRNN(AddingData.Features, o.Hidden, numLayers: o.Layers,
+                shortTermConstraint: ShortTermConstraint.SpectralNorm(Rho), mag: 2.0, maxSequenceLength: o.Length,
+                longMemoryLastLayer: true);
+            readout = nn.Linear(o.Hidden, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var (output, state) = rnn.call(input);
+            state.Dispose();
+            return ReadLastStep(readout, output);
+        }
+
+        public override void ApplyConstraints() => rnn.ApplyConstraints();
+    }
+
+    /// <summary>
+    /// A plain IndRNN (<see cref="IndRnn"/>: numLayers × H, MAG 2, T_max = T, the last layer's u started in
+    /// [U_lowbound, U_bound], W ~ N(0, 0.001²)) and a linear read-out, as in IndRNN's adding-problem code.
+    /// </summary>
+    internal sealed class IndRnnModel : AddingModel
+    {
+        private readonly IndRnn rnn;
+        private readonly Linear readout;
+
+        public IndRnnModel(Options o) : base(nameof(IndRnnModel))
+        {
+            rnn = new IndRnn(AddingData.Features, o.Hidden, o.Layers, mag: 2.0, maxSequenceLength: o.Length,
+                longMemoryLastLayer: true, inputWeightStd: 0.001);
+            readout = nn.Linear(o.Hidden, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) => ReadLastStep(readout, rnn.call(input));
+
+        public override void ApplyConstraints() => rnn.ApplyConstraints();
+    }
+
+    /// <summary>TorchSharp's nn.LSTM (numLayers × H, PyTorch's default initialisation) and a linear read-out.</summary>
+    internal sealed class LstmModel : AddingModel
+    {
+        private readonly LSTM rnn;
+        private readonly Linear readout;
+
+        public LstmModel(Options o) : base(nameof(LstmModel))
+        {
+            rnn = nn.LSTM(AddingData.Features, o.Hidden, numLayers: o.Layers);
+            readout = nn.Linear(o.Hidden, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var (output, _, _) = rnn.call(input);
+            return ReadLastStep(readout, output);
+        }
+    }
+
+    /// <summary>TorchSharp's nn.GRU (numLayers × H, PyTorch's default initialisation) and a linear read-out.</summary>
+    internal sealed class GruModel : AddingModel
+    {
+        private readonly GRU rnn;
+        private readonly Linear readout;
+
+        public GruModel(Options o) : base(nameof(GruModel))
+        {
+            rnn = nn.GRU(AddingData.Features, o.Hidden, numLayers: o.Layers);
+            readout = nn.Linear(o.Hidden, 1);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input)
+        {
+            var (output, _) = rnn.call(input);
+            return ReadLastStep(readout, output);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace DuRnn.Samples.AddingProblem
+{
+    /// <summary>One evaluation on the test set during training.</summary>
+    /// <param name="Step">Training steps done so far (0: before the first).</param>
+    /// <param name="TrainLoss">The mean training MSE over the steps since the previous evaluation (none at step 0).</param>
+    /// <param name="TestMse">The MSE on the fixed test set.</param>
+    /// <param name="Seconds">Wall time since this model's training started, evaluations included.</param>
+    internal sealed record CurvePoint(int Step, double? TrainLoss, double TestMse, double Seconds);
+
+    /// <summary>The learning curve of one model and its wall time.</summary>
+    internal sealed record TrainingResult(ModelKind Model, IReadOnlyList<CurvePoint> Curve, double Seconds)
+    {
+        /// <summary>The last evaluation.</summary>
+        public CurvePoint Final => Curve[^1];
+    }
+
+    /// <summary>Receives the progress of one model's training.</summary>
+    internal interface IProgressSink
+    {
+        /// <summary>After every training step, with that step's loss.</summary>
+        void OnStep(int step, double loss, TimeSpan elapsed);
+
+        /// <summary>After every evaluation on the test set.</summary>
+        void OnEvaluated(CurvePoint point);
+    }
+
+    /// <summary>
+    /// Trains one model on the adding problem with IndRNN's recipe: Adam (β = 0.9, 0.999), L2 weight decay on the
+    /// weight matrices only (not on u, not on biases: every 1-D parameter is left out), gradients clamped
+    /// element-wise to ±10, and the model's constraints re-applied after every optimizer step.
+    /// </summary>
+    internal static class Trainer
+    {
+        /// <summary>IndRNN's element-wise gradient clip.</summary>
+        public const double GradientClip = 10.0;
+
+        /// <summary>
+        /// Trains a fresh <paramref name="kind"/> model for <see cref="Options.Steps"/> steps. torch and the training
+        /// data are seeded with <see cref="Options.Seed"/> here, so every model sees the same batches whatever the
+        /// order in which the models run.
+        /// </summary>
+        public static TrainingResult Train(ModelKind kind, Options options, TestSet testSet, IProgressSink progress)
+        {
+            torch.manual_seed(options.Seed);
+            using var model = AddingModel.Create(kind, options);
+            var data = new AddingData(options.Length, options.Seed);
+            using var optimizer = CreateOptimizer(model, options);
+
+            var curve = new List<CurvePoint>();
+            var clock = Stopwatch.StartNew();
+            Record(new CurvePoint(0, null, Evaluate(model, testSet), clock.Elapsed.TotalSeconds));
+
+            double lossSum = 0;
+            int lossCount = 0;
+            for (int step = 1; step <= options.Steps; step++)
+            {
+                double loss = TrainStep(model, optimizer, data, options.Batch);
+                lossSum += loss;
+                lossCount++;
+                progress.OnStep(step, loss, clock.Elapsed);
+                if (step % options.EvalEvery == 0 || step == options.Steps)
+                {
+                    double testMse = Evaluate(model, testSet);
+                    Record(new CurvePoint(step, lossSum / lossCount, testMse, clock.Elapsed.TotalSeconds));
+                    lossSum = 0;
+                    lossCount = 0;
+                }
+            }
+            return new TrainingResult(kind, curve, clock.Elapsed.TotalSeconds);
+
+            void Record(CurvePoint point)
+            {
+                curve.Add(point);
+                progress.OnEvaluated(point);
+            }
+        }
+
+        /// <summary>
+        /// Adam with two parameter groups: weight decay on the weight matrices (2-D), none on the 1-D parameters
+        /// (biases and IndRNN's/DuRNN's recurrent u). β₂ is set to 0.999 explicitly: TorchSharp 0.107's
+        /// <c>torch.optim.Adam(IEnumerable&lt;ParamGroup&gt;, ...)</c> factory defaults it to 0.99.
+        /// </summary>
+        private static Adam CreateOptimizer(AddingModel model, Options options)
+        {
+            var all = model.parameters().ToList();
+            var groups = new List<Adam.ParamGroup>
+            {
+                new(all.Where(p => p.dim() >= 2).ToList(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999,
+                    weight_decay: options.WeightDecay),
+                new(all.Where(p => p.dim() < 2).ToList(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999,
+                    weight_decay: 0),
+            };
+            return optim.Adam(groups, lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
+        }
+
+        private static double TrainStep(AddingModel model, Adam optimizer, AddingData data, int batch)
+        {
+            using var scope = torch.NewDisposeScope();
+            var (inputs, targets) = data.Next(batch);
+            optimizer.zero_grad();
+            var loss = nn.functional.mse_loss(model.call(inputs), targets);
+            loss.backward();
+            using (torch.no_grad())
+            {
+                foreach (var p in model.parameters())
+                    p.grad?.clamp_(-GradientClip, GradientClip);
+            }
+            optimizer.step();
+            model.ApplyConstraints();
+            return loss.item<float>();
+        }
+
+        /// <summary>The MSE over the whole test set (eval mode, no gradients).</summary>
+        public static double Evaluate(AddingModel model, TestSet testSet)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            model.eval();
+            double sum = 0;
+            foreach (var (inputs, targets) in testSet.Chunks)
+                sum += model.call(inputs).sub(targets).square().sum().item<float>();
+            model.train();
+            return sum / testSet.Size;
+        }
+    }
+}
