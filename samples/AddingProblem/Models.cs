@@ -27,6 +27,8 @@ namespace DuRnn.Samples.AddingProblem
         public static AddingModel Create(ModelKind kind, Options options) => kind switch
         {
             ModelKind.DuRnn => new DuRnnModel(options),
+            ModelKind.DuRnnNoGate => new DuRnnModel(options, DuRnnAblation.NoGate),
+            ModelKind.DuRnnNoShortTerm => new DuRnnModel(options, DuRnnAblation.NoShortTerm),
             ModelKind.IndRnn => new IndRnnModel(options),
             ModelKind.Lstm => new LstmModel(options),
             ModelKind.Gru => new GruModel(options),
@@ -50,14 +52,35 @@ namespace DuRnn.Samples.AddingProblem
         private readonly DuRNN rnn;
         private readonly Linear readout;
 
-        public DuRnnModel(Options o) : base(nameof(DuRnnModel))
+        public DuRnnModel(Options o, DuRnnAblation ablation = DuRnnAblation.None) : base(nameof(DuRnnModel))
         {
             rnn = new DuRNN(AddingData.Features, o.Hidden, numLayers: o.Layers,
-                shortTermConstraint: ShortTermConstraint.SpectralNorm(Rho), mag: 2.0, maxSequenceLength: o.Length,
-                longMemoryLastLayer: true);
+                shortTermConstraint: ablation == DuRnnAblation.NoShortTerm ? ShortTermConstraint.None : ShortTermConstraint.SpectralNorm(Rho),
+                mag: 2.0, maxSequenceLength: o.Length, longMemoryLastLayer: true);
             readout = nn.Linear(o.Hidden, 1);
+            using (torch.no_grad())
+            {
+                foreach (var layer in rnn.Layers)
+                {
+                    if (ablation == DuRnnAblation.NoGate)
+                    {
+                        // g = σ(0·x + 0·s + 50) = 1 exactly in float32: the whole short-term memory passes, always.
+                        layer.Gate.weight_ih.zero_().requires_grad_(false);
+                        layer.Gate.weight_sh.zero_().requires_grad_(false);
+                        layer.Gate.bias.fill_(50).requires_grad_(false);
+                    }
+                    else if (ablation == DuRnnAblation.NoShortTerm)
+                    {
+                        // s_t = ReLU(W_s x_t + b_s): the short-term part keeps no memory of its own.
+                        layer.ShortTerm.weight_hh.zero_().requires_grad_(false);
+                    }
+                }
+            }
             RegisterComponents();
         }
+
+        /// <summary>The trained stack, for diagnostics.</summary>
+        public DuRNN Stack => rnn;
 
         public override Tensor forward(Tensor input)
         {
@@ -67,6 +90,19 @@ namespace DuRnn.Samples.AddingProblem
         }
 
         public override void ApplyConstraints() => rnn.ApplyConstraints();
+    }
+
+    /// <summary>Which part of DuRNN an ablation removes (the parameters it fixes are frozen).</summary>
+    internal enum DuRnnAblation
+    {
+        /// <summary>The full model.</summary>
+        None,
+
+        /// <summary>No selection gate: g_t = 1.</summary>
+        NoGate,
+
+        /// <summary>No short-term recurrence: U_s = 0.</summary>
+        NoShortTerm,
     }
 
     /// <summary>

@@ -21,6 +21,12 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>TorchSharp's nn.GRU.</summary>
         Gru,
+
+        /// <summary>Ablation: DuRNN without the selection gate (g = 1, frozen).</summary>
+        DuRnnNoGate,
+
+        /// <summary>Ablation: DuRNN without short-term recurrence (U_s = 0, frozen).</summary>
+        DuRnnNoShortTerm,
     }
 
     /// <summary>The command line of the sample, parsed and checked.</summary>
@@ -77,7 +83,8 @@ namespace DuRnn.Samples.AddingProblem
 
 Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
 
-  --model M[,M...]   durnn | indrnn | lstm | gru; comma-separated or repeated (default durnn)
+  --model M[,M...]   durnn | indrnn | lstm | gru | durnn-nogate | durnn-noshort; comma-separated or
+                     repeated (default durnn); the last two are ablations: g = 1, or U_s = 0
   --length T         sequence length (default 100)
   --steps N          training steps per model (default 500)
   --batch B          mini-batch size (default 32)
@@ -179,6 +186,8 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
             ModelKind.IndRnn => "indrnn",
             ModelKind.Lstm => "lstm",
             ModelKind.Gru => "gru",
+            ModelKind.DuRnnNoGate => "durnn-nogate",
+            ModelKind.DuRnnNoShortTerm => "durnn-noshort",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
@@ -192,7 +201,9 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                     "indrnn" => ModelKind.IndRnn,
                     "lstm" => ModelKind.Lstm,
                     "gru" => ModelKind.Gru,
-                    _ => throw new ArgumentException($"Unknown model '{part}': use durnn, indrnn, lstm or gru."),
+                    "durnn-nogate" => ModelKind.DuRnnNoGate,
+                    "durnn-noshort" => ModelKind.DuRnnNoShortTerm,
+                    _ => throw new ArgumentException($"Unknown model '{part}': use durnn, indrnn, lstm, gru, durnn-nogate or durnn-noshort."),
                 };
             }
         }
