@@ -54,6 +54,23 @@ namespace DuRnn.Samples.AddingProblem
             }
             return (tensor(x, new long[] { steps, count, Features }), tensor(y));
         }
+
+        /// <summary>
+        /// Moves the generator past <paramref name="batches"/> calls of <see cref="Next"/>(<paramref name="count"/>)
+        /// without building them: the same random draws in the same order, so that a resumed training run continues
+        /// with the batches an uninterrupted run would have drawn.
+        /// </summary>
+        public void Skip(int batches, int count)
+        {
+            int half = Length / 2;
+            for (long i = 0; i < (long)batches * count; i++)
+            {
+                for (int t = 0; t < Length; t++)
+                    random.NextDouble();
+                random.Next(0, half);
+                random.Next(half, Length);
+            }
+        }
     }
 
     /// <summary>

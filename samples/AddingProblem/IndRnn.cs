@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -31,6 +32,9 @@ namespace DuRnn.Samples.AddingProblem
             cells = new ModuleList<LongTermCell>(list.ToArray());
             RegisterComponents();
         }
+
+        /// <summary>The layers' cells, first to last.</summary>
+        public IReadOnlyList<LongTermCell> Cells => cells.ToList();
 
         /// <summary>Runs the stack over x (T, B, I) and returns the last layer's h_1..h_T, shape (T, B, H).</summary>
         public override Tensor forward(Tensor input)

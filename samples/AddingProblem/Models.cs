@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,6 +21,12 @@ namespace DuRnn.Samples.AddingProblem
         /// Unconstrained models do nothing.
         /// </summary>
         public virtual void ApplyConstraints() { }
+
+        /// <summary>
+        /// What the recurrent layers have learned (<see cref="DuRNNDiagnostics"/>): per layer the long-term
+        /// recurrent weights u, each neuron's memory horizon and ‖U_s‖₂. Empty for models without them (LSTM, GRU).
+        /// </summary>
+        public virtual IReadOnlyList<LayerDiagnostics> Diagnose() => Array.Empty<LayerDiagnostics>();
 
         /// <summary>
         /// Creates one of the compared models, with the sizes of <paramref name="options"/>. Random draws use
@@ -90,6 +98,8 @@ namespace DuRnn.Samples.AddingProblem
         }
 
         public override void ApplyConstraints() => rnn.ApplyConstraints();
+
+        public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Diagnose();
     }
 
     /// <summary>Which part of DuRNN an ablation removes (the parameters it fixes are frozen).</summary>
@@ -125,6 +135,12 @@ namespace DuRnn.Samples.AddingProblem
         public override Tensor forward(Tensor input) => ReadLastStep(readout, rnn.call(input));
 
         public override void ApplyConstraints() => rnn.ApplyConstraints();
+
+        /// <summary>Per layer u and the memory horizons; ‖U_s‖₂ is NaN (an IndRNN has no short-term part).</summary>
+        public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Cells
+            .Select((cell, index) => new LayerDiagnostics(index, cell.RecurrentWeights(), cell.MemoryHorizons(),
+                double.NaN, cell.RecurrentBound))
+            .ToList();
     }
 
     /// <summary>TorchSharp's nn.LSTM (numLayers × H, PyTorch's default initialisation) and a linear read-out.</summary>

@@ -68,6 +68,15 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>The number of sequences in the fixed test set.</summary>
         public int TestSize { get; init; } = 1000;
 
+        /// <summary>torch's intra-op threads; null keeps torch's default (one per core).</summary>
+        public int? Threads { get; init; }
+
+        /// <summary>Whether --checkpoint was given: save a checkpoint after every evaluation.</summary>
+        public bool Checkpoint { get; init; }
+
+        /// <summary>Whether --resume was given: continue from the checkpoint if there is one (implies --checkpoint).</summary>
+        public bool Resume { get; init; }
+
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
 
@@ -95,10 +104,14 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
   --seed S           seed of torch and of the training data (default 1)
   --eval-every N     evaluate on the test set every N steps (default 50)
   --test-size N      sequences in the fixed test set (default 1000)
+  --threads N        torch intra-op threads (default: one per core; 1 with --quick)
   --out DIR          folder for the CSV files and the PNG plot (default samples/AddingProblem/out)
+  --checkpoint       after every evaluation, save model, optimizer and curve to DIR/checkpoints/T{T}-{model}
+  --resume           continue each model from its checkpoint when there is one (implies --checkpoint);
+                     --steps may be raised to train further; other settings must match the checkpoint
   --plot-only        no training: redraw the plot from the CSV files already in --out for --model
                      (e.g. to combine models trained in separate runs)
-  --quick            tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences
+  --quick            tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences, 1 thread
                      (explicit options still win)
   --help             this text";
 
@@ -110,7 +123,7 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
         {
             var given = new Dictionary<string, string>(StringComparer.Ordinal);
             var models = new List<ModelKind>();
-            bool quick = false, help = false, plotOnly = false;
+            bool quick = false, help = false, plotOnly = false, checkpoint = false, resume = false;
             for (int i = 0; i < args.Count; i++)
             {
                 string arg = args[i];
@@ -129,6 +142,12 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                     case "--plot-only":
                         plotOnly = true;
                         continue;
+                    case "--checkpoint":
+                        checkpoint = true;
+                        continue;
+                    case "--resume":
+                        resume = true;
+                        continue;
                     case "--help":
                     case "-h":
                         help = true;
@@ -144,6 +163,7 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                     case "--seed":
                     case "--eval-every":
                     case "--test-size":
+                    case "--threads":
                     case "--out":
                         break;
                     default:
@@ -157,12 +177,14 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
             }
 
             var o = quick
-                ? new Options { Quick = true, Length = 20, Steps = 30, Hidden = 16, EvalEvery = 10, TestSize = 200 }
+                ? new Options { Quick = true, Length = 20, Steps = 30, Hidden = 16, EvalEvery = 10, TestSize = 200, Threads = 1 }
                 : new Options();
             o = o with
             {
                 Help = help,
                 PlotOnly = plotOnly,
+                Checkpoint = checkpoint || resume,
+                Resume = resume,
                 Models = models.Count > 0 ? models.Distinct().ToArray() : o.Models,
                 Length = Int(given, "--length", o.Length, min: 2),
                 Steps = Int(given, "--steps", o.Steps, min: 1),
@@ -174,6 +196,7 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                 Seed = Int(given, "--seed", o.Seed, min: int.MinValue),
                 EvalEvery = Int(given, "--eval-every", o.EvalEvery, min: 1),
                 TestSize = Int(given, "--test-size", o.TestSize, min: 1),
+                Threads = given.ContainsKey("--threads") ? Int(given, "--threads", 1, min: 1) : o.Threads,
                 OutputDirectory = given.TryGetValue("--out", out var dir) ? dir : o.OutputDirectory,
             };
             return o;

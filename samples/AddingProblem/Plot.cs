@@ -65,7 +65,7 @@ namespace DuRnn.Samples.AddingProblem
         /// A sans-serif family installed here (ScottPlot 5.1 resolves its "sans" font to DejaVu Serif on Debian),
         /// or ScottPlot's default.
         /// </summary>
-        private static string SansFont()
+        internal static string SansFont()
         {
             var installed = SkiaSharp.SKFontManager.Default.GetFontFamilies();
             return new[] { "DejaVu Sans", "Liberation Sans", "Noto Sans", "Arial", "Helvetica", "Segoe UI" }
@@ -77,7 +77,7 @@ namespace DuRnn.Samples.AddingProblem
         /// labelled major ticks at 1, 2 and 5 × 10^k (only at 10^k when the range spans more than three decades),
         /// minor ticks at the other integers × 10^k.
         /// </summary>
-        private static ScottPlot.TickGenerators.NumericManual LogTicks(double bottom, double top)
+        internal static ScottPlot.TickGenerators.NumericManual LogTicks(double bottom, double top)
         {
             var ticks = new ScottPlot.TickGenerators.NumericManual();
             bool sparse = top - bottom > 3;
@@ -90,7 +90,7 @@ namespace DuRnn.Samples.AddingProblem
                     if (position < bottom || position > top) continue;
                     bool major = m == 1 || (!sparse && (m == 2 || m == 5));
                     if (major)
-                        ticks.AddMajor(position, value.ToString("G3", CultureInfo.InvariantCulture));
+                        ticks.AddMajor(position, value.ToString("G6", CultureInfo.InvariantCulture));
                     else
                         ticks.AddMinor(position);
                 }

@@ -34,6 +34,8 @@ namespace DuRnn.Samples.AddingProblem
             if (options.PlotOnly)
                 return PlotOnly(options);
 
+            if (options.Threads is int threads)
+                set_num_threads(threads);
             Directory.CreateDirectory(options.OutputDirectory);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}, seed {options.Seed}, {get_num_threads()} threads{(options.Quick ? " (quick)" : "")}"));
@@ -47,6 +49,8 @@ namespace DuRnn.Samples.AddingProblem
             foreach (var result in results)
                 Console.WriteLine($"CSV:  {Results.WriteCsv(options.OutputDirectory, options.Length, result)}");
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
+            foreach (var result in results.Where(r => r.Diagnostics.Count > 0))
+                WriteDiagnostics(options, result.Model, result.Diagnostics);
             Console.WriteLine(Results.Summary(results));
             return 0;
         }
@@ -67,8 +71,33 @@ namespace DuRnn.Samples.AddingProblem
             }
             using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
+            foreach (var kind in options.Models)
+            {
+                IReadOnlyList<LayerDiagnostics>? layers;
+                try
+                {
+                    layers = LayerDiagnosticsReport.TryReadCsv(options.OutputDirectory, options.Length, kind);
+                }
+                catch (Exception e) when (e is InvalidDataException or FormatException)
+                {
+                    Console.Error.WriteLine(e.Message);
+                    return 1;
+                }
+                if (layers is not null)
+                    WriteDiagnostics(options, kind, layers, writeCsv: false);
+            }
             Console.WriteLine(Results.Summary(results));
             return 0;
+        }
+
+        /// <summary>Writes a model's layer diagnostics (CSV and plot) and prints one line per layer.</summary>
+        private static void WriteDiagnostics(Options options, ModelKind kind, IReadOnlyList<LayerDiagnostics> layers, bool writeCsv = true)
+        {
+            if (writeCsv)
+                Console.WriteLine($"CSV:  {LayerDiagnosticsReport.WriteCsv(options.OutputDirectory, options.Length, kind, layers)}");
+            Console.WriteLine($"Plot: {LayerDiagnosticsReport.SavePlot(options.OutputDirectory, options.Length, kind, layers)}");
+            foreach (var line in LayerDiagnosticsReport.Describe(kind, options.Length, layers))
+                Console.WriteLine(line);
         }
     }
 }

@@ -81,7 +81,7 @@ namespace DuRnn.Samples.AddingProblem
             private readonly ProgressTask task;
             private readonly ModelKind kind;
             private readonly int steps;
-            private double? testMse;
+            private double? loss, testMse;
 
             public LiveSink(ProgressTask task, ModelKind kind, int steps)
             {
@@ -90,8 +90,9 @@ namespace DuRnn.Samples.AddingProblem
                 this.steps = steps;
             }
 
-            public void OnStep(int step, double loss, TimeSpan elapsed)
+            public void OnStep(int step, double loss)
             {
+                this.loss = loss;
                 task.Description = Describe(kind, steps, step, loss, testMse);
                 task.Value = step;
             }
@@ -99,7 +100,13 @@ namespace DuRnn.Samples.AddingProblem
             public void OnEvaluated(CurvePoint point)
             {
                 testMse = point.TestMse;
-                task.Description = Describe(kind, steps, point.Step, point.TrainLoss, testMse);
+                task.Description = Describe(kind, steps, point.Step, loss ?? point.TrainLoss, testMse);
+            }
+
+            public void OnResumed(CurvePoint last)
+            {
+                task.Value = last.Step;
+                OnEvaluated(last);
             }
         }
 
@@ -115,7 +122,10 @@ namespace DuRnn.Samples.AddingProblem
                 this.steps = steps;
             }
 
-            public void OnStep(int step, double loss, TimeSpan elapsed) { }
+            public void OnStep(int step, double loss) { }
+
+            public void OnResumed(CurvePoint last) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{Options.Name(kind),-6} resumed from the checkpoint at step {last.Step} ({last.Seconds:0} s trained before)"));
 
             public void OnEvaluated(CurvePoint point)
             {

@@ -18,25 +18,36 @@ namespace DuRnn.Samples.AddingProblem
         /// seconds (one row per evaluation; train_loss is the mean over the steps since the previous row, empty at step 0).
         /// </summary>
         /// <returns>The path written.</returns>
-        public static string WriteCsv(string directory, int length, TrainingResult result)
+        public static string WriteCsv(string directory, int length, TrainingResult result) =>
+            WriteCsv(CsvPath(directory, length, result.Model), result);
+
+        /// <summary>Writes the learning curve of <paramref name="result"/> to the file <paramref name="path"/>.</summary>
+        /// <returns>The path written.</returns>
+        public static string WriteCsv(string path, TrainingResult result)
         {
-            string path = CsvPath(directory, length, result.Model);
             var text = new StringBuilder("step,train_loss,test_mse,seconds\n");
             foreach (var p in result.Curve)
             {
                 text.Append(string.Create(CultureInfo.InvariantCulture,
                     $"{p.Step},{(p.TrainLoss is double l ? l.ToString("R", CultureInfo.InvariantCulture) : "")},{p.TestMse:R},{p.Seconds:0.###}\n"));
             }
-            File.WriteAllText(path, text.ToString());
+            string temporary = path + ".tmp";
+            File.WriteAllText(temporary, text.ToString());
+            File.Move(temporary, path, overwrite: true);
             return path;
         }
 
         /// <summary>Reads back a learning curve written by <see cref="WriteCsv"/> (for --plot-only).</summary>
         /// <exception cref="FileNotFoundException">No CSV for this model and length.</exception>
         /// <exception cref="InvalidDataException">The file is not in the expected format.</exception>
-        public static TrainingResult ReadCsv(string directory, int length, ModelKind model)
+        public static TrainingResult ReadCsv(string directory, int length, ModelKind model) =>
+            ReadCsv(CsvPath(directory, length, model), model);
+
+        /// <summary>Reads back the learning curve of <paramref name="model"/> from the file <paramref name="path"/>.</summary>
+        /// <exception cref="FileNotFoundException">No such file.</exception>
+        /// <exception cref="InvalidDataException">The file is not in the expected format.</exception>
+        public static TrainingResult ReadCsv(string path, ModelKind model)
         {
-            string path = CsvPath(directory, length, model);
             var lines = File.ReadAllLines(path);
             if (lines.Length < 2 || lines[0] != "step,train_loss,test_mse,seconds")
                 throw new InvalidDataException($"{path} is not a learning curve written by this sample.");

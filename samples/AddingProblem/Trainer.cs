@@ -18,6 +18,9 @@ namespace DuRnn.Samples.AddingProblem
     /// <summary>The learning curve of one model and its wall time.</summary>
     internal sealed record TrainingResult(ModelKind Model, IReadOnlyList<CurvePoint> Curve, double Seconds)
     {
+        /// <summary>Per-layer diagnostics of the trained model (DuRNN and IndRNN models; empty for LSTM and GRU).</summary>
+        public IReadOnlyList<LayerDiagnostics> Diagnostics { get; init; } = Array.Empty<LayerDiagnostics>();
+
         /// <summary>The last evaluation.</summary>
         public CurvePoint Final => Curve[^1];
     }
@@ -26,7 +29,10 @@ namespace DuRnn.Samples.AddingProblem
     internal interface IProgressSink
     {
         /// <summary>After every training step, with that step's loss.</summary>
-        void OnStep(int step, double loss, TimeSpan elapsed);
+        void OnStep(int step, double loss);
+
+        /// <summary>When training continues from a checkpoint, with its last evaluation.</summary>
+        void OnResumed(CurvePoint last);
 
         /// <summary>After every evaluation on the test set.</summary>
         void OnEvaluated(CurvePoint point);
@@ -55,31 +61,52 @@ namespace DuRnn.Samples.AddingProblem
             using var optimizer = CreateOptimizer(model, options);
 
             var curve = new List<CurvePoint>();
+            int start = 0;
+            double secondsBefore = 0;
+            var resumed = options.Resume ? Checkpoint.TryLoad(options, kind, model, optimizer) : null;
+            if (resumed is var (doneSteps, doneSeconds, doneCurve))
+            {
+                start = doneSteps;
+                secondsBefore = doneSeconds;
+                curve.AddRange(doneCurve);
+                data.Skip(start, options.Batch);
+                progress.OnResumed(curve[^1]);
+            }
+
             var clock = Stopwatch.StartNew();
-            Record(new CurvePoint(0, null, Evaluate(model, testSet), clock.Elapsed.TotalSeconds));
+            double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
+            if (curve.Count == 0)
+                Record(new CurvePoint(0, null, Evaluate(model, testSet), Seconds()), step: 0);
 
             double lossSum = 0;
             int lossCount = 0;
-            for (int step = 1; step <= options.Steps; step++)
+            for (int step = start + 1; step <= options.Steps; step++)
             {
                 double loss = TrainStep(model, optimizer, data, options.Batch);
                 lossSum += loss;
                 lossCount++;
-                progress.OnStep(step, loss, clock.Elapsed);
+                progress.OnStep(step, loss);
                 if (step % options.EvalEvery == 0 || step == options.Steps)
                 {
                     double testMse = Evaluate(model, testSet);
-                    Record(new CurvePoint(step, lossSum / lossCount, testMse, clock.Elapsed.TotalSeconds));
+                    Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()), step);
                     lossSum = 0;
                     lossCount = 0;
                 }
             }
-            return new TrainingResult(kind, curve, clock.Elapsed.TotalSeconds);
+            var result = new TrainingResult(kind, curve, Seconds());
+            var diagnostics = model.Diagnose();
+            return result with { Diagnostics = diagnostics };
 
-            void Record(CurvePoint point)
+            // Every evaluation also rewrites the model's CSV, so a long run's curve can be read while it trains,
+            // and (with --checkpoint) saves a checkpoint.
+            void Record(CurvePoint point, int step)
             {
                 curve.Add(point);
                 progress.OnEvaluated(point);
+                Results.WriteCsv(options.OutputDirectory, options.Length, new TrainingResult(kind, curve, point.Seconds));
+                if (options.Checkpoint)
+                    Checkpoint.Save(options, kind, model, optimizer, curve, step, point.Seconds);
             }
         }
 
