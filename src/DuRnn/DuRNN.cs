@@ -323,7 +323,7 @@ namespace DuRnn
             {
                 lengthsTensor = lengths.ToTensor();
                 // Zero padded input: a residual connection adds the input, and padded outputs must stay zero.
-                x = x.masked_fill(lengths.Valid(x.device).logical_not(), 0);
+                x = x.masked_fill(lengths.Valid(x.device).logical_not(), Scalars.Zero);
                 if (Bidirectional) reverseIndex = lengths.ReverseIndex(x.device);
                 if (norms is not null) validRows = lengths.ValidFlatIndex(x.device);
             }
@@ -347,7 +347,7 @@ namespace DuRnn
                     y = torch.cat(new[] { y, Reverse(yr, reverseIndex) }, 2);
                 }
                 if (Residual && layerInput.shape[2] == features)
-                    y = y + layerInput;
+                    y = torch.add(y, layerInput, Scalars.One);
                 if (l < NumLayers - 1)
                 {
                     if (norms is not null)
@@ -364,8 +364,9 @@ namespace DuRnn
                     }
                     if (training && Dropout > 0)
                     {
+                        using var keep = (1 - Dropout).ToScalar();
                         var mask = torch.empty(1, batch, features, dtype: y.dtype, device: y.device)
-                            .bernoulli_(1 - Dropout).div_(1 - Dropout);
+                            .bernoulli_(1 - Dropout).div_(keep);
                         y = y * mask;
                     }
                 }

@@ -131,7 +131,7 @@ namespace DuRnn
                 // Padded input values take no part in any result; zeroing them keeps NaN or Inf padding out of the
                 // all-steps-at-once products (and of their gradients, where 0 · NaN would be NaN).
                 valid = lengths.Valid(input.device);
-                input = input.masked_fill(valid.logical_not(), 0);
+                input = input.masked_fill(valid.logical_not(), Scalars.Zero);
             }
             var (output, sT, hT) = ResolveImplementation(input) switch
             {
@@ -175,7 +175,7 @@ namespace DuRnn
                 outputs.Add(h);
             }
             var output = torch.stack(outputs);
-            return (valid is null ? output : output.masked_fill(valid.logical_not(), 0), s!, h!);
+            return (valid is null ? output : output.masked_fill(valid.logical_not(), Scalars.Zero), s!, h!);
         }
 
         /// <summary>
@@ -205,7 +205,7 @@ namespace DuRnn
                 longStates[t] = h = valid is null || t == 0 ? hNew : torch.where(valid[t], hNew, h!);
             }
             var output = torch.stack(longStates);
-            return (valid is null ? output : output.masked_fill(valid.logical_not(), 0), s!, h!);
+            return (valid is null ? output : output.masked_fill(valid.logical_not(), Scalars.Zero), s!, h!);
         }
 
         /// <summary>

@@ -33,7 +33,15 @@ namespace DuRnn
         {
             using var noGrad = torch.no_grad();
             var t = torch.empty(size, device: device, dtype: dtype);
-            if (high > low) t.uniform_(low, high); else t.fill_(low);
+            if (high > low)
+            {
+                t.uniform_(low, high);
+            }
+            else
+            {
+                using var value = low.ToScalar();
+                t.fill_(value);
+            }
             return AsParameter(t);
         }
 
@@ -45,7 +53,8 @@ namespace DuRnn
         internal static Parameter ScaledIdentity(long size, double diagonal, Device? device, ScalarType? dtype)
         {
             using var noGrad = torch.no_grad();
-            return AsParameter(torch.eye(size, device: device, dtype: dtype).mul_(diagonal));
+            using var d = diagonal.ToScalar();
+            return AsParameter(torch.eye(size, device: device, dtype: dtype).mul_(d));
         }
 
         /// <summary>

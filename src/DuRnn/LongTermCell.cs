@@ -123,7 +123,7 @@ namespace DuRnn
         {
             if (state is null)
                 return torch.nn.functional.relu(projectedInput);
-            using var pre = torch.addcmul(projectedInput, weight_hh, state, 1);
+            using var pre = torch.addcmul(projectedInput, weight_hh, state, Scalars.One);
             return torch.nn.functional.relu(pre);
         }
 
@@ -133,7 +133,9 @@ namespace DuRnn
         public void ApplyConstraints()
         {
             using var noGrad = torch.no_grad();
-            weight_hh.clamp_(-RecurrentBound, RecurrentBound);
+            using var low = (-RecurrentBound).ToScalar();
+            using var high = RecurrentBound.ToScalar();
+            weight_hh.clamp_(low, high);
         }
 
         /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>

@@ -73,7 +73,10 @@ namespace DuRnn
                 using var scope = torch.NewDisposeScope();
                 double sigma = LargestSingularValue(weight, ref powerVector);
                 if (sigma > Rho)
-                    weight.mul_(Rho / sigma);
+                {
+                    using var factor = (Rho / sigma).ToScalar();
+                    weight.mul_(factor);
+                }
             }
 
             /// <summary>
@@ -88,7 +91,8 @@ namespace DuRnn
                 {
                     powerVector?.Dispose();
                     var v0 = torch.ones(n, dtype: weight.dtype, device: weight.device);
-                    powerVector = v0.div_(Math.Sqrt(n)).DetachFromDisposeScope();
+                    using var length = Math.Sqrt(n).ToScalar();
+                    powerVector = v0.div_(length).DetachFromDisposeScope();
                 }
 
                 var v = powerVector;
@@ -99,7 +103,8 @@ namespace DuRnn
                     using var wtwv = torch.mv(weight.t(), wv);
                     double norm = wtwv.norm().ToDouble();
                     if (norm == 0) return 0;
-                    v.copy_(wtwv).div_(norm);
+                    using var divisor = norm.ToScalar();
+                    v.copy_(wtwv).div_(divisor);
                     double next = Math.Sqrt(norm);
                     bool converged = Math.Abs(next - sigma) <= 1e-9 * next;
                     sigma = next;
@@ -122,7 +127,9 @@ namespace DuRnn
             internal override void Project(Tensor weight, ref Tensor? powerVector)
             {
                 using var noGrad = torch.no_grad();
-                weight.clamp_(-Bound, Bound);
+                using var low = (-Bound).ToScalar();
+                using var high = Bound.ToScalar();
+                weight.clamp_(low, high);
             }
         }
 
