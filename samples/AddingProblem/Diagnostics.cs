@@ -16,7 +16,7 @@ namespace DuRnn.Samples.AddingProblem
     /// </summary>
     internal static class LayerDiagnosticsReport
     {
-        private const string Header = "layer,neuron,u,horizon,u_bound,short_term_spectral_norm";
+        private const string Header = "layer,neuron,u,horizon,u_bound,short_term_spectral_norm,u_initial,horizon_initial,short_term_spectral_norm_initial";
 
         /// <summary>The CSV file of one model's layer diagnostics.</summary>
         public static string CsvPath(string directory, int length, ModelKind model) =>
@@ -24,19 +24,21 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>
         /// Writes <c>adding-T{T}-{model}-layers.csv</c>: one row per long-term neuron with its u and horizon
-        /// ("inf" when |u_i| ≥ 1), and the layer's U_bound and ‖U_s‖₂ (empty for an IndRNN).
+        /// ("inf" when |u_i| ≥ 1), the layer's U_bound and ‖U_s‖₂ (empty for an IndRNN), and the same values of
+        /// the model as initialised.
         /// </summary>
         /// <returns>The path written.</returns>
-        public static string WriteCsv(string directory, int length, ModelKind model, IReadOnlyList<LayerDiagnostics> layers)
+        public static string WriteCsv(string directory, int length, ModelKind model, IReadOnlyList<LayerDiagnostics> layers,
+            IReadOnlyList<LayerDiagnostics> initial)
         {
             var text = new StringBuilder(Header + "\n");
             foreach (var layer in layers)
             {
+                var start = initial[layer.Layer];
                 for (int i = 0; i < layer.RecurrentWeights.Length; i++)
                 {
-                    double h = layer.MemoryHorizons[i];
                     text.Append(string.Create(CultureInfo.InvariantCulture,
-                        $"{layer.Layer},{i},{layer.RecurrentWeights[i]:R},{(double.IsPositiveInfinity(h) ? "inf" : h.ToString("R", CultureInfo.InvariantCulture))},{layer.RecurrentBound:R},{(double.IsNaN(layer.ShortTermSpectralNorm) ? "" : layer.ShortTermSpectralNorm.ToString("R", CultureInfo.InvariantCulture))}\n"));
+                        $"{layer.Layer},{i},{layer.RecurrentWeights[i]:R},{Format(layer.MemoryHorizons[i])},{layer.RecurrentBound:R},{Format(layer.ShortTermSpectralNorm)},{start.RecurrentWeights[i]:R},{Format(start.MemoryHorizons[i])},{Format(start.ShortTermSpectralNorm)}\n"));
                 }
             }
             string path = CsvPath(directory, length, model);
@@ -44,9 +46,17 @@ namespace DuRnn.Samples.AddingProblem
             return path;
         }
 
-        /// <summary>Reads back what <see cref="WriteCsv"/> wrote (for --plot-only); null when there is no such file.</summary>
+        /// <summary>"inf" for +∞, empty for NaN (no such value), the round-trip form otherwise.</summary>
+        private static string Format(double value) =>
+            double.IsPositiveInfinity(value) ? "inf" : double.IsNaN(value) ? "" : value.ToString("R", CultureInfo.InvariantCulture);
+
+        /// <summary>
+        /// Reads back what <see cref="WriteCsv"/> wrote (for --plot-only): the trained and the initial diagnostics;
+        /// null when there is no such file.
+        /// </summary>
         /// <exception cref="InvalidDataException">The file is not in the expected format.</exception>
-        public static IReadOnlyList<LayerDiagnostics>? TryReadCsv(string directory, int length, ModelKind model)
+        public static (IReadOnlyList<LayerDiagnostics> Trained, IReadOnlyList<LayerDiagnostics> Initial)? TryReadCsv(
+            string directory, int length, ModelKind model)
         {
             string path = CsvPath(directory, length, model);
             if (!File.Exists(path)) return null;
@@ -54,7 +64,7 @@ namespace DuRnn.Samples.AddingProblem
             if (lines.Length < 2 || lines[0] != Header)
                 throw new InvalidDataException($"{path} is not a layer-diagnostics file written by this sample.");
             var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(',')).ToList();
-            if (rows.Any(r => r.Length != 6))
+            if (rows.Any(r => r.Length != 9))
                 throw new InvalidDataException($"{path}: malformed row.");
             static double Parse(string s) => s switch
             {
@@ -62,20 +72,34 @@ namespace DuRnn.Samples.AddingProblem
                 "" => double.NaN,
                 _ => double.Parse(s, CultureInfo.InvariantCulture),
             };
-            return rows.GroupBy(r => int.Parse(r[0], CultureInfo.InvariantCulture))
-                .OrderBy(g => g.Key)
-                .Select(g => new LayerDiagnostics(g.Key,
-                    g.Select(r => Parse(r[2])).ToArray(),
-                    g.Select(r => Parse(r[3])).ToArray(),
-                    Parse(g.First()[5]),
-                    Parse(g.First()[4])))
+            var layers = rows.GroupBy(r => int.Parse(r[0], CultureInfo.InvariantCulture)).OrderBy(g => g.Key).ToList();
+            var trained = layers.Select(g => new LayerDiagnostics(g.Key,
+                    g.Select(r => Parse(r[2])).ToArray(), g.Select(r => Parse(r[3])).ToArray(),
+                    Parse(g.First()[5]), Parse(g.First()[4])))
                 .ToList();
+            var initial = layers.Select(g => new LayerDiagnostics(g.Key,
+                    g.Select(r => Parse(r[6])).ToArray(), g.Select(r => Parse(r[7])).ToArray(),
+                    Parse(g.First()[8]), Parse(g.First()[4])))
+                .ToList();
+            return (trained, initial);
         }
 
-        /// <summary>One line per layer, e.g. <c>durnn layer 1: u in [0.02, 1.0001], median horizon 4605 steps, 97/128 neurons remember ≥ 2500 steps (T/2), ‖U_s‖₂ = 0.900</c>.</summary>
-        public static IEnumerable<string> Describe(ModelKind model, int length, IReadOnlyList<LayerDiagnostics> layers) =>
-            layers.Select(l => string.Create(CultureInfo.InvariantCulture,
-                $"{Options.Name(model)} layer {l.Layer}: u in [{l.RecurrentWeights.Min():0.####}, {l.RecurrentWeights.Max():0.######}] (U_bound {l.RecurrentBound:0.######}), median horizon {FormatHorizon(l.MedianHorizon)} steps, {l.NeuronsRemembering(length / 2.0)}/{l.MemoryHorizons.Length} neurons remember ≥ {length / 2} steps (T/2){(double.IsNaN(l.ShortTermSpectralNorm) ? "" : $", ‖U_s‖₂ = {l.ShortTermSpectralNorm:0.000}")}"));
+        /// <summary>
+        /// One line per layer: the range of u, the median horizon, how many neurons remember T/2 steps, ‖U_s‖₂, and
+        /// how far training moved them from the initialisation.
+        /// </summary>
+        public static IEnumerable<string> Describe(ModelKind model, int length, IReadOnlyList<LayerDiagnostics> layers,
+            IReadOnlyList<LayerDiagnostics> initial) =>
+            layers.Select(l =>
+            {
+                var start = initial[l.Layer];
+                double moved = l.RecurrentWeights.Zip(start.RecurrentWeights, (a, b) => Math.Abs(a - b)).Max();
+                string norm = double.IsNaN(l.ShortTermSpectralNorm)
+                    ? ""
+                    : string.Create(CultureInfo.InvariantCulture, $", ‖U_s‖₂ = {l.ShortTermSpectralNorm:0.000} (initially {start.ShortTermSpectralNorm:0.000})");
+                return string.Create(CultureInfo.InvariantCulture,
+                    $"{Options.Name(model)} layer {l.Layer}: u in [{l.RecurrentWeights.Min():0.####}, {l.RecurrentWeights.Max():0.######}] (U_bound {l.RecurrentBound:0.######}; largest change from the initial u {moved:0.####}), median horizon {FormatHorizon(l.MedianHorizon)} steps (initially {FormatHorizon(start.MedianHorizon)}), {l.NeuronsRemembering(length / 2.0)}/{l.MemoryHorizons.Length} neurons remember ≥ {length / 2} steps (T/2){norm}");
+            });
 
         /// <summary>
         /// Saves <c>adding-T{T}-{model}-layers.png</c>: one row per layer; on the left the long-term neurons' u
@@ -83,27 +107,36 @@ namespace DuRnn.Samples.AddingProblem
         /// that never forget, |u_i| ≥ 1, drawn on the top edge and counted in the title).
         /// </summary>
         /// <returns>The path written.</returns>
-        public static string SavePlot(string directory, int length, ModelKind model, IReadOnlyList<LayerDiagnostics> layers)
+        public static string SavePlot(string directory, int length, ModelKind model, IReadOnlyList<LayerDiagnostics> layers,
+            IReadOnlyList<LayerDiagnostics> initial)
         {
             var multiplot = new Multiplot();
             multiplot.AddPlots(2 * layers.Count);
             multiplot.Layout = new ScottPlot.MultiplotLayouts.Grid(layers.Count, 2);
             string font = LearningCurvePlot.SansFont();
 
-            double finiteMax = layers.SelectMany(l => l.MemoryHorizons).Where(double.IsFinite).DefaultIfEmpty(1).Max();
+            double finiteMax = layers.Concat(initial).SelectMany(l => l.MemoryHorizons).Where(double.IsFinite).DefaultIfEmpty(1).Max();
             double top = Math.Log10(Math.Max(finiteMax, length)) + 0.3;
             foreach (var layer in layers)
             {
                 var sortedU = layer.RecurrentWeights.OrderBy(u => u).ToArray();
                 double[] rank = Enumerable.Range(0, sortedU.Length).Select(i => (double)i).ToArray();
 
+                var start = initial[layer.Layer];
+                var sortedStart = start.RecurrentWeights.OrderBy(v => v).ToArray();
                 var left = multiplot.GetPlot(2 * layer.Layer);
+                var u0 = left.Add.Scatter(rank, sortedStart, Colors.Gray.WithOpacity(0.7));
+                u0.LineWidth = 1;
+                u0.MarkerSize = 0;
+                u0.LegendText = "initial";
                 var u = left.Add.Scatter(rank, sortedU, Colors.SteelBlue);
+                u.LegendText = "trained";
                 u.LineWidth = 2;
                 u.MarkerSize = 3;
                 // The y range follows the data (u of a long-memory layer all sit just below 1) and shows +U_bound;
                 // −U_bound only when some u are negative.
-                double low = Math.Min(sortedU.Min(), layer.RecurrentBound), high = Math.Max(sortedU.Max(), layer.RecurrentBound);
+                double low = Math.Min(Math.Min(sortedU.Min(), sortedStart.Min()), layer.RecurrentBound);
+                double high = Math.Max(Math.Max(sortedU.Max(), sortedStart.Max()), layer.RecurrentBound);
                 left.Add.HorizontalLine(layer.RecurrentBound, 1, Colors.Gray, LinePattern.Dashed);
                 if (sortedU.Min() < 0)
                 {
@@ -114,6 +147,7 @@ namespace DuRnn.Samples.AddingProblem
                 left.Axes.SetLimitsY(low - margin, high + margin);
                 left.Title(string.Create(CultureInfo.InvariantCulture,
                     $"layer {layer.Layer}: long-term u, sorted (dashed: U_bound = {layer.RecurrentBound:0.#####})"), size: 13);
+                left.ShowLegend(Alignment.LowerRight);
                 left.XLabel("neuron (sorted by u)");
                 left.YLabel("u");
                 left.Font.Set(font);
@@ -122,7 +156,14 @@ namespace DuRnn.Samples.AddingProblem
                 var horizons = layer.MemoryHorizons.OrderBy(h => h).ToArray();
                 int forever = horizons.Count(double.IsPositiveInfinity);
                 double[] logH = horizons.Select(h => double.IsPositiveInfinity(h) ? top : Math.Log10(h)).ToArray();
+                double[] logStart = start.MemoryHorizons.OrderBy(h => h)
+                    .Select(h => double.IsPositiveInfinity(h) ? top : Math.Log10(h)).ToArray();
+                var h0 = right.Add.Scatter(rank, logStart, Colors.Gray.WithOpacity(0.7));
+                h0.LineWidth = 1;
+                h0.MarkerSize = 0;
+                h0.LegendText = "initial";
                 var hs = right.Add.Scatter(rank, logH, Colors.DarkOrange);
+                hs.LegendText = "trained";
                 hs.LineWidth = 2;
                 hs.MarkerSize = 3;
                 if (forever > 0)
@@ -130,17 +171,17 @@ namespace DuRnn.Samples.AddingProblem
                     var never = right.Add.ScatterPoints(rank[^forever..], logH[^forever..], Colors.Crimson);
                     never.MarkerSize = 6;
                     never.LegendText = "never forgets (|u| ≥ 1)";
-                    right.ShowLegend(Alignment.LowerRight);
                 }
+                right.ShowLegend(Alignment.LowerRight);
                 right.Add.HorizontalLine(Math.Log10(length), 1.5f, Colors.Black, LinePattern.Dashed);
                 right.Add.HorizontalLine(Math.Log10(length / 2.0), 1f, Colors.Gray, LinePattern.Dotted);
                 right.Axes.Left.TickGenerator = LearningCurvePlot.LogTicks(0, top);
                 right.Axes.SetLimitsY(-0.05, top + 0.1);
                 string norm = double.IsNaN(layer.ShortTermSpectralNorm)
                     ? "no short-term part"
-                    : string.Create(CultureInfo.InvariantCulture, $"‖U_s‖₂ = {layer.ShortTermSpectralNorm:0.000}");
+                    : string.Create(CultureInfo.InvariantCulture, $"‖U_s‖₂ {start.ShortTermSpectralNorm:0.000} → {layer.ShortTermSpectralNorm:0.000}");
                 right.Title(string.Create(CultureInfo.InvariantCulture,
-                    $"memory horizons (dashed: T = {length}, dotted: T/2); {forever} never forget; {norm}"), size: 13);
+                    $"horizons (dashed: T = {length}, dotted: T/2); {forever} never forget; {norm}"), size: 13);
                 right.XLabel("neuron (sorted by horizon)");
                 right.YLabel("steps until |u|^k < 0.01 (log)");
                 right.Font.Set(font);

@@ -50,7 +50,7 @@ namespace DuRnn.Samples.AddingProblem
                 Console.WriteLine($"CSV:  {Results.WriteCsv(options.OutputDirectory, options.Length, result)}");
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
             foreach (var result in results.Where(r => r.Diagnostics.Count > 0))
-                WriteDiagnostics(options, result.Model, result.Diagnostics);
+                WriteDiagnostics(options, result.Model, result.Diagnostics, result.InitialDiagnostics);
             Console.WriteLine(Results.Summary(results));
             return 0;
         }
@@ -73,7 +73,7 @@ namespace DuRnn.Samples.AddingProblem
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
             foreach (var kind in options.Models)
             {
-                IReadOnlyList<LayerDiagnostics>? layers;
+                (IReadOnlyList<LayerDiagnostics> Trained, IReadOnlyList<LayerDiagnostics> Initial)? layers;
                 try
                 {
                     layers = LayerDiagnosticsReport.TryReadCsv(options.OutputDirectory, options.Length, kind);
@@ -83,20 +83,21 @@ namespace DuRnn.Samples.AddingProblem
                     Console.Error.WriteLine(e.Message);
                     return 1;
                 }
-                if (layers is not null)
-                    WriteDiagnostics(options, kind, layers, writeCsv: false);
+                if (layers is var (trained, initial))
+                    WriteDiagnostics(options, kind, trained, initial, writeCsv: false);
             }
             Console.WriteLine(Results.Summary(results));
             return 0;
         }
 
         /// <summary>Writes a model's layer diagnostics (CSV and plot) and prints one line per layer.</summary>
-        private static void WriteDiagnostics(Options options, ModelKind kind, IReadOnlyList<LayerDiagnostics> layers, bool writeCsv = true)
+        private static void WriteDiagnostics(Options options, ModelKind kind, IReadOnlyList<LayerDiagnostics> layers,
+            IReadOnlyList<LayerDiagnostics> initial, bool writeCsv = true)
         {
             if (writeCsv)
-                Console.WriteLine($"CSV:  {LayerDiagnosticsReport.WriteCsv(options.OutputDirectory, options.Length, kind, layers)}");
-            Console.WriteLine($"Plot: {LayerDiagnosticsReport.SavePlot(options.OutputDirectory, options.Length, kind, layers)}");
-            foreach (var line in LayerDiagnosticsReport.Describe(kind, options.Length, layers))
+                Console.WriteLine($"CSV:  {LayerDiagnosticsReport.WriteCsv(options.OutputDirectory, options.Length, kind, layers, initial)}");
+            Console.WriteLine($"Plot: {LayerDiagnosticsReport.SavePlot(options.OutputDirectory, options.Length, kind, layers, initial)}");
+            foreach (var line in LayerDiagnosticsReport.Describe(kind, options.Length, layers, initial))
                 Console.WriteLine(line);
         }
     }

@@ -21,6 +21,9 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>Per-layer diagnostics of the trained model (DuRNN and IndRNN models; empty for LSTM and GRU).</summary>
         public IReadOnlyList<LayerDiagnostics> Diagnostics { get; init; } = Array.Empty<LayerDiagnostics>();
 
+        /// <summary>The same diagnostics of the model as initialised, before the first step.</summary>
+        public IReadOnlyList<LayerDiagnostics> InitialDiagnostics { get; init; } = Array.Empty<LayerDiagnostics>();
+
         /// <summary>The last evaluation.</summary>
         public CurvePoint Final => Curve[^1];
     }
@@ -57,6 +60,7 @@ namespace DuRnn.Samples.AddingProblem
         {
             torch.manual_seed(options.Seed);
             using var model = AddingModel.Create(kind, options);
+            var initialDiagnostics = model.Diagnose(); // before any step (also when resuming: same seed, same start)
             var data = new AddingData(options.Length, options.Seed);
             using var optimizer = CreateOptimizer(model, options);
 
@@ -95,8 +99,7 @@ namespace DuRnn.Samples.AddingProblem
                 }
             }
             var result = new TrainingResult(kind, curve, Seconds());
-            var diagnostics = model.Diagnose();
-            return result with { Diagnostics = diagnostics };
+            return result with { Diagnostics = model.Diagnose(), InitialDiagnostics = initialDiagnostics };
 
             // Every evaluation also rewrites the model's CSV, so a long run's curve can be read while it trains,
             // and (with --checkpoint) saves a checkpoint.
