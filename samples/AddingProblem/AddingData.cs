@@ -39,20 +39,10 @@ namespace DuRnn.Samples.AddingProblem
         /// </summary>
         public (Tensor inputs, Tensor targets) Next(int count)
         {
-            int steps = Length, half = Length / 2;
-            var x = new float[steps * count * Features];
+            var x = new float[Length * count * Features];
             var y = new float[count];
-            for (int b = 0; b < count; b++)
-            {
-                for (int t = 0; t < steps; t++)
-                    x[(t * count + b) * Features] = (float)random.NextDouble();
-                int first = random.Next(0, half);
-                int second = random.Next(half, steps);
-                x[(first * count + b) * Features + 1] = 1f;
-                x[(second * count + b) * Features + 1] = 1f;
-                y[b] = x[(first * count + b) * Features] + x[(second * count + b) * Features];
-            }
-            return (tensor(x, new long[] { steps, count, Features }), tensor(y));
+            Draw(count, x, y);
+            return (tensor(x, new long[] { Length, count, Features }), tensor(y));
         }
 
         /// <summary>
@@ -62,13 +52,30 @@ namespace DuRnn.Samples.AddingProblem
         /// </summary>
         public void Skip(int batches, int count)
         {
+            for (int i = 0; i < batches; i++)
+                Draw(count, null, null);
+        }
+
+        /// <summary>
+        /// The random draws of one batch of <paramref name="count"/> sequences, written to <paramref name="x"/>
+        /// (T × count × 2, time first) and <paramref name="y"/> (count) when given, only drawn when null.
+        /// </summary>
+        private void Draw(int count, float[]? x, float[]? y)
+        {
             int half = Length / 2;
-            for (long i = 0; i < (long)batches * count; i++)
+            for (int b = 0; b < count; b++)
             {
                 for (int t = 0; t < Length; t++)
-                    random.NextDouble();
-                random.Next(0, half);
-                random.Next(half, Length);
+                {
+                    float value = (float)random.NextDouble();
+                    if (x is not null) x[(t * count + b) * Features] = value;
+                }
+                int first = random.Next(0, half);
+                int second = random.Next(half, Length);
+                if (x is null || y is null) continue;
+                x[(first * count + b) * Features + 1] = 1f;
+                x[(second * count + b) * Features + 1] = 1f;
+                y[b] = x[(first * count + b) * Features] + x[(second * count + b) * Features];
             }
         }
     }

@@ -125,20 +125,13 @@ namespace DuRnn.Samples.AddingProblem
                 var start = initial[layer.Layer];
                 var sortedStart = start.RecurrentWeights.OrderBy(v => v).ToArray();
                 var left = multiplot.GetPlot(2 * layer.Layer);
-                var u0 = left.Add.Scatter(rank, sortedStart, Colors.Gray.WithOpacity(0.7));
-                u0.LineWidth = 1;
-                u0.MarkerSize = 0;
-                u0.LegendText = "initial";
-                var u = left.Add.Scatter(rank, sortedU, Colors.SteelBlue);
-                u.LegendText = "trained";
-                u.LineWidth = 2;
-                u.MarkerSize = 3;
+                AddInitialAndTrained(left, rank, sortedStart, sortedU, Colors.SteelBlue);
                 // The y range follows the data (u of a long-memory layer all sit just below 1) and shows +U_bound;
                 // −U_bound only when some u are negative.
                 double low = Math.Min(Math.Min(sortedU.Min(), sortedStart.Min()), layer.RecurrentBound);
                 double high = Math.Max(Math.Max(sortedU.Max(), sortedStart.Max()), layer.RecurrentBound);
                 left.Add.HorizontalLine(layer.RecurrentBound, 1, Colors.Gray, LinePattern.Dashed);
-                if (sortedU.Min() < 0)
+                if (low < 0)
                 {
                     left.Add.HorizontalLine(-layer.RecurrentBound, 1, Colors.Gray, LinePattern.Dashed);
                     low = Math.Min(low, -layer.RecurrentBound);
@@ -158,14 +151,7 @@ namespace DuRnn.Samples.AddingProblem
                 double[] logH = horizons.Select(h => double.IsPositiveInfinity(h) ? top : Math.Log10(h)).ToArray();
                 double[] logStart = start.MemoryHorizons.OrderBy(h => h)
                     .Select(h => double.IsPositiveInfinity(h) ? top : Math.Log10(h)).ToArray();
-                var h0 = right.Add.Scatter(rank, logStart, Colors.Gray.WithOpacity(0.7));
-                h0.LineWidth = 1;
-                h0.MarkerSize = 0;
-                h0.LegendText = "initial";
-                var hs = right.Add.Scatter(rank, logH, Colors.DarkOrange);
-                hs.LegendText = "trained";
-                hs.LineWidth = 2;
-                hs.MarkerSize = 3;
+                AddInitialAndTrained(right, rank, logStart, logH, Colors.DarkOrange);
                 if (forever > 0)
                 {
                     var never = right.Add.ScatterPoints(rank[^forever..], logH[^forever..], Colors.Crimson);
@@ -190,6 +176,19 @@ namespace DuRnn.Samples.AddingProblem
             string path = Path.Combine(directory, $"adding-T{length}-{Options.Name(model)}-layers.png");
             multiplot.SavePng(path, 1300, 380 * layers.Count);
             return path;
+        }
+
+        /// <summary>The initial values as a thin grey line, the trained ones as a thicker coloured line with markers.</summary>
+        private static void AddInitialAndTrained(Plot plot, double[] xs, double[] initial, double[] trained, Color color)
+        {
+            var before = plot.Add.Scatter(xs, initial, Colors.Gray.WithOpacity(0.7));
+            before.LineWidth = 1;
+            before.MarkerSize = 0;
+            before.LegendText = "initial";
+            var after = plot.Add.Scatter(xs, trained, color);
+            after.LineWidth = 2;
+            after.MarkerSize = 3;
+            after.LegendText = "trained";
         }
 
         private static string FormatHorizon(double h) =>

@@ -68,11 +68,11 @@ namespace DuRnn.Samples.AddingProblem
             int start = 0;
             double secondsBefore = 0;
             var resumed = options.Resume ? Checkpoint.TryLoad(options, kind, model, optimizer) : null;
-            if (resumed is var (doneSteps, doneSeconds, doneCurve))
+            if (resumed is not null)
             {
-                start = doneSteps;
-                secondsBefore = doneSeconds;
-                curve.AddRange(doneCurve);
+                curve.AddRange(resumed);
+                start = curve[^1].Step;
+                secondsBefore = curve[^1].Seconds;
                 data.Skip(start, options.Batch);
                 progress.OnResumed(curve[^1]);
             }
@@ -80,7 +80,7 @@ namespace DuRnn.Samples.AddingProblem
             var clock = Stopwatch.StartNew();
             double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
             if (curve.Count == 0)
-                Record(new CurvePoint(0, null, Evaluate(model, testSet), Seconds()), step: 0);
+                Record(new CurvePoint(0, null, Evaluate(model, testSet), Seconds()));
 
             double lossSum = 0;
             int lossCount = 0;
@@ -93,7 +93,7 @@ namespace DuRnn.Samples.AddingProblem
                 if (step % options.EvalEvery == 0 || step == options.Steps)
                 {
                     double testMse = Evaluate(model, testSet);
-                    Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()), step);
+                    Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()));
                     lossSum = 0;
                     lossCount = 0;
                 }
@@ -103,13 +103,13 @@ namespace DuRnn.Samples.AddingProblem
 
             // Every evaluation also rewrites the model's CSV, so a long run's curve can be read while it trains,
             // and (with --checkpoint) saves a checkpoint.
-            void Record(CurvePoint point, int step)
+            void Record(CurvePoint point)
             {
                 curve.Add(point);
                 progress.OnEvaluated(point);
                 Results.WriteCsv(options.OutputDirectory, options.Length, new TrainingResult(kind, curve, point.Seconds));
                 if (options.Checkpoint)
-                    Checkpoint.Save(options, kind, model, optimizer, curve, step, point.Seconds);
+                    Checkpoint.Save(options, kind, model, optimizer, curve);
             }
         }
 
