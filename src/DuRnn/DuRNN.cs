@@ -74,15 +74,10 @@ namespace DuRnn
             double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null, bool bidirectional = false)
             : base(nameof(DuRNN))
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(hiddenSize, nameof(hiddenSize));
             Check.Positive(numLayers, nameof(numLayers));
-            if (shortTermSize is long st) Check.Positive(st, nameof(shortTermSize));
-            Check.Activation(activation, nameof(activation));
-            Check.FloatingDType(dtype, nameof(dtype));
-            Check.NonNegativeFinite(longTermInputWeightStd, nameof(longTermInputWeightStd));
-            if (!(dropout >= 0 && dropout < 1))
-                throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
+            Check.Dropout(dropout, nameof(dropout));
+            var options = Check.LayerOptions(inputSize, hiddenSize, shortTermSize, activation, mag, maxSequenceLength,
+                longTermInputWeightStd, dtype);
 
             InputSize = inputSize;
             HiddenSize = hiddenSize;
@@ -105,7 +100,7 @@ namespace DuRnn
                 {
                     list.Add(new DuRNNLayer(l == 0 ? inputSize : OutputSize, hiddenSize, ShortTermSize, activation,
                         ShortTermConstraint, mag, maxSequenceLength, longMemoryLastLayer && l == numLayers - 1,
-                        longTermInputWeightStd, device, dtype));
+                        longTermInputWeightStd, device, dtype, options));
                 }
                 return list.ToArray();
             }
@@ -125,6 +120,19 @@ namespace DuRnn
                 norms = new ModuleList<BatchNorm1d>(bns.ToArray());
             }
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Re-applies the documented initialisation in place, as the constructor did: every layer's cells
+        /// (<see cref="DuRNNLayer.reset_parameters"/>, forward layers first, then the backward ones) and every BatchNorm
+        /// (weight 1, bias 0, running statistics reset). With the same <c>torch.manual_seed</c> before it, the parameters
+        /// equal those of a newly constructed stack.
+        /// </summary>
+        public void reset_parameters()
+        {
+            foreach (var layer in AllLayers) layer.reset_parameters();
+            if (norms is null) return;
+            foreach (var norm in norms) norm.reset_parameters();
         }
 
         /// <summary>The number of input features.</summary>
@@ -381,41 +389,22 @@ namespace DuRnn
 
         internal (Device device, ScalarType dtype) ParameterDeviceAndType()
         {
-            var w = layers[0].ShortTerm.weight_ih;
+            var w = AnyParameter;
             return (w.device, w.dtype);
         }
 
+        /// <summary>A parameter of the stack: inputs and states must have its dtype and device.</summary>
+        private Tensor AnyParameter => layers[0].ShortTerm.weight_ih;
+
         private void ValidateInput(Tensor input, DuRNNState? state)
         {
-            if (input is null) throw new ArgumentNullException(nameof(input));
-            var (device, dtype) = ParameterDeviceAndType();
-            string layout = BatchFirst ? "(B, T, I)" : "(T, B, I)";
-            if (input.dim() != 3)
-                throw new ArgumentException($"input must be 3-D {layout} with I = {InputSize}; got shape {Check.Shape(input)}.", nameof(input));
-            if (input.dtype != dtype)
-                throw new ArgumentException($"input must have dtype {dtype} (the module's); got {input.dtype}.", nameof(input));
-            if (input.device.type != device.type || input.device.index != device.index)
-                throw new ArgumentException($"input must be on device {device} (the module's); got {input.device}.", nameof(input));
-            if (input.shape[2] != InputSize)
-                throw new ArgumentException($"input must be {layout} with I = {InputSize}; got shape {Check.Shape(input)}.", nameof(input));
-            long steps = input.shape[BatchFirst ? 1 : 0], batch = input.shape[BatchFirst ? 0 : 1];
-            if (steps == 0)
-                throw new ArgumentException($"input must have at least one time step (T > 0); got shape {Check.Shape(input)}.", nameof(input));
-            if (batch == 0)
-                throw new ArgumentException($"input must hold at least one sequence (B > 0); got shape {Check.Shape(input)}.", nameof(input));
+            var (_, batch) = Check.Sequence(input, nameof(input), InputSize, BatchFirst, AnyParameter);
             ValidateState(state, batch);
         }
 
         private void ValidatePacked(PackedSequence input, DuRNNState? state)
         {
-            var (device, dtype) = ParameterDeviceAndType();
-            var data = input.data;
-            if (data.dim() != 2 || data.shape[1] != InputSize)
-                throw new ArgumentException($"input.data must be 2-D (Σ lengths, I) with I = {InputSize}; got shape {Check.Shape(data)}.", nameof(input));
-            if (data.dtype != dtype)
-                throw new ArgumentException($"input.data must have dtype {dtype} (the module's); got {data.dtype}.", nameof(input));
-            if (data.device.type != device.type || data.device.index != device.index)
-                throw new ArgumentException($"input.data must be on device {device} (the module's); got {data.device}.", nameof(input));
+            Check.PackedData(input.data, nameof(input), InputSize, AnyParameter);
             using var first = input.batch_sizes[0];
             ValidateState(state, first.item<long>());
         }
@@ -423,10 +412,9 @@ namespace DuRnn
         private void ValidateState(DuRNNState? state, long batch)
         {
             if (state is null) return;
-            var (device, dtype) = ParameterDeviceAndType();
             long entries = NumLayers * NumDirections;
-            Check.Tensor(state.ShortTerm, "state.ShortTerm", new[] { entries, batch, ShortTermSize }, dtype, device);
-            Check.Tensor(state.LongTerm, "state.LongTerm", new[] { entries, batch, HiddenSize }, dtype, device);
+            Check.Tensor(state.ShortTerm, "state.ShortTerm", new[] { entries, batch, ShortTermSize }, AnyParameter);
+            Check.Tensor(state.LongTerm, "state.LongTerm", new[] { entries, batch, HiddenSize }, AnyParameter);
         }
     }
 }

@@ -43,15 +43,35 @@ namespace DuRnn
             ShortTermActivation activation = ShortTermActivation.ReLU, ShortTermConstraint? shortTermConstraint = null,
             double mag = 2.0, long? maxSequenceLength = null, bool longMemoryInit = false,
             double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            : this(inputSize, hiddenSize, shortTermSize, activation, shortTermConstraint, mag, maxSequenceLength, longMemoryInit,
+                longTermInputWeightStd, device, dtype, Check.LayerOptions(inputSize, hiddenSize, shortTermSize, activation, mag,
+                    maxSequenceLength, longTermInputWeightStd, dtype))
+        {
+        }
+
+        /// <summary>Creates the layer from options already checked (by this layer's public constructor or the stack's).</summary>
+        internal DuRNNLayer(long inputSize, long hiddenSize, long? shortTermSize, ShortTermActivation activation,
+            ShortTermConstraint? shortTermConstraint, double mag, long? maxSequenceLength, bool longMemoryInit,
+            double longTermInputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(DuRNNLayer))
         {
             long s = shortTermSize ?? hiddenSize;
-            Check.Positive(s, nameof(shortTermSize));
-            Check.NonNegativeFinite(longTermInputWeightStd, nameof(longTermInputWeightStd));
-            short_term = new ShortTermCell(inputSize, s, activation, shortTermConstraint, device, dtype);
-            gate = new SelectionGate(inputSize, s, device, dtype);
-            long_term = new LongTermCell(s, hiddenSize, mag, maxSequenceLength, longMemoryInit, longTermInputWeightStd, device, dtype);
+            short_term = new ShortTermCell(inputSize, s, activation, shortTermConstraint, device, dtype, options);
+            gate = new SelectionGate(inputSize, s, device, dtype, options);
+            long_term = new LongTermCell(s, hiddenSize, mag, maxSequenceLength, longMemoryInit, longTermInputWeightStd, device, dtype, options);
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Re-applies the documented initialisation of the three cells in place (see
+        /// <see cref="ShortTermCell.reset_parameters"/>, <see cref="SelectionGate.reset_parameters"/>,
+        /// <see cref="LongTermCell.reset_parameters"/>), in the order the constructor draws them.
+        /// </summary>
+        public void reset_parameters()
+        {
+            short_term.reset_parameters();
+            gate.reset_parameters();
+            long_term.reset_parameters();
         }
 
         /// <summary>The short-term cell (s_t).</summary>
@@ -285,25 +305,12 @@ namespace DuRnn
 
         private void ValidateInput(Tensor input, Tensor? shortTerm, Tensor? longTerm)
         {
-            if (input is null) throw new ArgumentNullException(nameof(input));
             var w = short_term.weight_ih;
-            if (input.dim() != 3)
-                throw new ArgumentException($"input must be 3-D (T, B, I) with I = {InputSize}; got shape {Check.Shape(input)}.", nameof(input));
-            if (!Check.IsFloatingPoint(input.dtype) || input.dtype != w.dtype)
-                throw new ArgumentException($"input must have dtype {w.dtype} (the layer's); got {input.dtype}.", nameof(input));
-            if (input.device.type != w.device.type || input.device.index != w.device.index)
-                throw new ArgumentException($"input must be on device {w.device} (the layer's); got {input.device}.", nameof(input));
-            if (input.shape[2] != InputSize)
-                throw new ArgumentException($"input must have {InputSize} features (last dimension); got shape {Check.Shape(input)}.", nameof(input));
-            if (input.shape[0] == 0)
-                throw new ArgumentException($"input must have at least one time step; got shape {Check.Shape(input)}.", nameof(input));
-            if (input.shape[1] == 0)
-                throw new ArgumentException($"input must have at least one sequence in the batch; got shape {Check.Shape(input)}.", nameof(input));
-            long batch = input.shape[1];
+            var (_, batch) = Check.Sequence(input, nameof(input), InputSize, batchFirst: false, w);
             if (shortTerm is not null)
-                Check.Tensor(shortTerm, nameof(shortTerm), new[] { batch, ShortTermSize }, w.dtype, input.device);
+                Check.Tensor(shortTerm, nameof(shortTerm), new[] { batch, ShortTermSize }, w);
             if (longTerm is not null)
-                Check.Tensor(longTerm, nameof(longTerm), new[] { batch, HiddenSize }, w.dtype, input.device);
+                Check.Tensor(longTerm, nameof(longTerm), new[] { batch, HiddenSize }, w);
         }
     }
 }

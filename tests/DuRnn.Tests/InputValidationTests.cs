@@ -121,6 +121,70 @@ namespace DuRnn.Tests
             construct.Should().Throw<ArgumentException>().Which.ParamName.Should().Be(parameter);
         }
 
+        /// <summary>
+        /// Every option is checked at the public constructor before anything is allocated: a bad option deep in the
+        /// stack (mag, checked only by the long-term cell before) leaves no tensor behind.
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(BadOptions))]
+        public void BadOptionsFailBeforeAnyTensorIsAllocated(string parameter, Action construct)
+        {
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            construct.Should().Throw<ArgumentException>().Which.ParamName.Should().Be(parameter);
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before, "no parameter was created for a stack that cannot be built");
+        }
+
+        [Fact]
+        public void ALayerChecksItsOptionsBeforeAllocatingToo()
+        {
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+            var act = () => new DuRNNLayer(I, H, mag: -1);
+            act.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("mag");
+            var std = () => new DuRNNLayer(I, H, longTermInputWeightStd: double.NaN);
+            std.Should().Throw<ArgumentOutOfRangeException>().WithParameterName("longTermInputWeightStd");
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before);
+        }
+
+        /// <summary>One device rule and one input check: the stack and a single layer reject the same input alike.</summary>
+        [Fact]
+        public void TheStackAndALayerRejectABadInputWithTheSameMessage()
+        {
+            using var stack = new DuRNN(I, H);
+            using var layer = new DuRNNLayer(I, H);
+            foreach (var input in new[] { torch.zeros(new[] { T, B, I }, device: torch.META), torch.zeros(T, B, I + 1), torch.zeros(new[] { T, B, I }, dtype: ScalarType.Float64) })
+            {
+                var fromStack = ((Action)(() => stack.call(input))).Should().Throw<ArgumentException>().Which;
+                var fromLayer = ((Action)(() => layer.call(input, null, null))).Should().Throw<ArgumentException>().Which;
+                fromLayer.Message.Should().Be(fromStack.Message);
+                fromLayer.ParamName.Should().Be("input");
+            }
+        }
+
+        [Fact]
+        public void DevicesAreTheSameWhenTypeAndGivenIndexAgree()
+        {
+            Check.SameDevice(torch.CPU, torch.zeros(1).device).Should().BeTrue();
+            Check.SameDevice(torch.CPU, torch.META).Should().BeFalse();
+            Check.SameDevice(new Device("cuda:0"), new Device("cuda")).Should().BeTrue("a device without an index matches any index");
+            Check.SameDevice(new Device("cuda:0"), new Device("cuda:1")).Should().BeFalse();
+            Check.SameDevice(new Device("cuda:1"), new Device("cuda:1")).Should().BeTrue("Device objects are compared by type and index, not by reference");
+        }
+
+        /// <summary>The fused kernels run float32 and float64 only; any other dtype is refused, never read as double.</summary>
+        [Fact]
+        public void FusedKernelsRefuseOtherDTypes()
+        {
+            using var c = torch.zeros(new[] { 3L, 2, 4 }, dtype: ScalarType.Float16);
+            using var u = torch.zeros(new[] { 4L }, dtype: ScalarType.Float16);
+            using var h0 = torch.zeros(new[] { 2L, 4 }, dtype: ScalarType.Float16);
+            using var noGrad = torch.no_grad();
+            var act = () => Fused.LongTermRecurrence.Run(c, u, h0, null);
+            act.Should().Throw<NotSupportedException>().WithMessage("*float32 and float64*Float16*");
+            using var w = torch.zeros(new[] { 4L, 4 }, dtype: ScalarType.Float16);
+            var shortTerm = () => Fused.ShortTermRecurrence.Run(c, w, h0, ShortTermActivation.ReLU, null);
+            shortTerm.Should().Throw<NotSupportedException>().WithMessage("*float32 and float64*Float16*");
+        }
+
         [Fact]
         public void LoadingWeightsWithAMissingKeyNamesTheKey()
         {
