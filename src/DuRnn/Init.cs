@@ -6,66 +6,67 @@ using static TorchSharp.torch;
 namespace DuRnn
 {
     /// <summary>
-    /// The initialisations of the DuRNN parameters (IndRNN practice), each creating a fresh parameter.
-    /// Random draws use torch's global generator, so <c>torch.manual_seed</c> makes them reproducible.
+    /// The initialisations of the DuRNN parameters (IndRNN practice), each applied in place under no_grad, so that
+    /// constructors and <c>reset_parameters()</c> share them. Random draws use torch's global generator, so
+    /// <c>torch.manual_seed</c> makes them reproducible.
     /// </summary>
     internal static class Init
     {
-        /// <summary>Kaiming-uniform (fan-in, ReLU gain √2): U(−√(6/fan_in), √(6/fan_in)), shape (rows, cols).</summary>
-        internal static Parameter KaimingUniform(long rows, long cols, Device? device, ScalarType? dtype)
+        /// <summary>
+        /// An uninitialised parameter of the given shape that requires grad and belongs to no dispose scope, so that a
+        /// module constructed inside a caller's scope keeps its parameters.
+        /// </summary>
+        internal static Parameter Empty(long[] shape, Device? device, ScalarType? dtype)
         {
-            using var noGrad = torch.no_grad();
-            double bound = Math.Sqrt(6.0 / cols);
-            var t = torch.empty(rows, cols, device: device, dtype: dtype).uniform_(-bound, bound);
-            return AsParameter(t);
+            var p = new Parameter(torch.empty(shape, device: device, dtype: dtype));
+            p.DetachFromDisposeScope();
+            return p;
         }
 
-        /// <summary>N(0, std²), shape (rows, cols).</summary>
-        internal static Parameter Normal(long rows, long cols, double std, Device? device, ScalarType? dtype)
+        /// <summary>Kaiming-uniform (fan-in, ReLU gain √2) on a (rows, fan_in) matrix: U(−√(6/fan_in), √(6/fan_in)).</summary>
+        internal static void KaimingUniform(Tensor weight)
         {
+            double bound = Math.Sqrt(6.0 / weight.shape[1]);
             using var noGrad = torch.no_grad();
-            var t = torch.empty(rows, cols, device: device, dtype: dtype).normal_(0, std);
-            return AsParameter(t);
+            weight.uniform_(-bound, bound);
         }
 
-        /// <summary>U(low, high), shape (size).</summary>
-        internal static Parameter Uniform(long size, double low, double high, Device? device, ScalarType? dtype)
+        /// <summary>N(0, std²).</summary>
+        internal static void Normal(Tensor weight, double std)
         {
             using var noGrad = torch.no_grad();
-            var t = torch.empty(size, device: device, dtype: dtype);
+            weight.normal_(0, std);
+        }
+
+        /// <summary>U(low, high); the constant low when high ≤ low.</summary>
+        internal static void Uniform(Tensor weight, double low, double high)
+        {
+            using var noGrad = torch.no_grad();
             if (high > low)
             {
-                t.uniform_(low, high);
+                weight.uniform_(low, high);
             }
             else
             {
                 using var value = low.ToScalar();
-                t.fill_(value);
+                weight.fill_(value);
             }
-            return AsParameter(t);
         }
 
-        /// <summary>Zeros, shape (size).</summary>
-        internal static Parameter Zeros(long size, Device? device, ScalarType? dtype) =>
-            AsParameter(torch.zeros(size, device: device, dtype: dtype));
-
-        /// <summary>d·I, shape (size, size).</summary>
-        internal static Parameter ScaledIdentity(long size, double diagonal, Device? device, ScalarType? dtype)
+        /// <summary>Zeros.</summary>
+        internal static void Zeros(Tensor weight)
         {
             using var noGrad = torch.no_grad();
-            using var d = diagonal.ToScalar();
-            return AsParameter(torch.eye(size, device: device, dtype: dtype).mul_(d));
+            weight.zero_();
         }
 
-        /// <summary>
-        /// Wraps <paramref name="t"/> as a parameter that requires grad and belongs to no dispose scope,
-        /// so that a module constructed inside a caller's scope keeps its parameters.
-        /// </summary>
-        internal static Parameter AsParameter(Tensor t)
+        /// <summary>d·I on a square matrix.</summary>
+        internal static void ScaledIdentity(Tensor weight, double diagonal)
         {
-            var p = new Parameter(t);
-            p.DetachFromDisposeScope();
-            return p;
+            using var noGrad = torch.no_grad();
+            using var eye = torch.eye(weight.shape[0], dtype: weight.dtype, device: weight.device);
+            using var d = diagonal.ToScalar();
+            weight.copy_(eye).mul_(d);
         }
     }
 }

@@ -19,7 +19,7 @@ namespace DuRnn
     /// <c>weight_hh</c> = u (H), U(0, U_bound), or U(U_lowbound, U_bound) with U_lowbound = (1/MAG)^(1/T_max)
     /// when long memory is requested from the start.
     /// </remarks>
-    public sealed class LongTermCell : torch.nn.Module<Tensor, Tensor?, Tensor>
+    public sealed class LongTermCell : DuRnnCell<Tensor, Tensor?, Tensor>
     {
         [ComponentName(Name = "weight_ih")]
         private Parameter _weightIH;
@@ -43,40 +43,50 @@ namespace DuRnn
         /// <param name="dtype">The desired floating point dtype of the parameters.</param>
         public LongTermCell(long inputSize, long hiddenSize, double mag = 2.0, long? maxSequenceLength = null,
             bool longMemoryInit = false, double inputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            : this(inputSize, hiddenSize, mag, maxSequenceLength, longMemoryInit, inputWeightStd, device, dtype,
+                Check.LongTermOptions(inputSize, hiddenSize, mag, maxSequenceLength, inputWeightStd, nameof(inputWeightStd), dtype))
+        {
+        }
+
+        /// <summary>Creates the cell from options already checked (by this cell's public constructor or its layer's).</summary>
+        internal LongTermCell(long inputSize, long hiddenSize, double mag, long? maxSequenceLength, bool longMemoryInit,
+            double inputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(LongTermCell))
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(hiddenSize, nameof(hiddenSize));
-            Check.FloatingDType(dtype, nameof(dtype));
-            if (!(mag > 0) || double.IsInfinity(mag))
-                throw new ArgumentOutOfRangeException(nameof(mag), mag, "MAG must be finite and > 0.");
-            if (maxSequenceLength is long t && t <= 0)
-                throw new ArgumentOutOfRangeException(nameof(maxSequenceLength), t, "maxSequenceLength must be > 0 when given.");
-            Check.NonNegativeFinite(inputWeightStd, nameof(inputWeightStd));
-
             InputSize = inputSize;
             HiddenSize = hiddenSize;
             Mag = mag;
             MaxSequenceLength = maxSequenceLength;
+            LongMemoryInit = longMemoryInit;
             InputWeightStd = inputWeightStd;
             RecurrentBound = maxSequenceLength is long tMax ? Math.Pow(mag, 1.0 / tMax) : 1.0;
             RecurrentLowBound = maxSequenceLength is long tMax2 ? Math.Pow(1.0 / mag, 1.0 / tMax2) : 0.0;
-
-            _weightIH = Init.Normal(hiddenSize, inputSize, inputWeightStd, device, dtype);
-            _biasIH = Init.Zeros(hiddenSize, device, dtype);
-            double low = longMemoryInit ? Math.Min(RecurrentLowBound, RecurrentBound) : 0.0;
-            _weightHH = Init.Uniform(hiddenSize, low, RecurrentBound, device, dtype);
+            _weightIH = Init.Empty(new[] { hiddenSize, inputSize }, device, dtype);
+            _biasIH = Init.Empty(new[] { hiddenSize }, device, dtype);
+            _weightHH = Init.Empty(new[] { hiddenSize }, device, dtype);
+            reset_parameters();
             RegisterComponents();
         }
 
+        /// <summary>
+        /// Re-applies the documented initialisation in place: W_h ~ N(0, σ_h²), b_h zeros, u ~ U(0, U_bound), or
+        /// U(U_lowbound, U_bound) with <see cref="LongMemoryInit"/>.
+        /// </summary>
+        public override void reset_parameters()
+        {
+            Init.Normal(weight_ih, InputWeightStd);
+            Init.Zeros(bias_ih);
+            Init.Uniform(weight_hh, LongMemoryInit ? Math.Min(RecurrentLowBound, RecurrentBound) : 0.0, RecurrentBound);
+        }
+
         /// <summary>W_h, the weights from the gated short-term memory, shape (H, S). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
+        public Parameter weight_ih { get => _weightIH; private set => ReplaceParameter(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>b_h, the long-term bias, shape (H). State-dict key <c>bias_ih</c>.</summary>
-        public Parameter bias_ih { get => _biasIH; private set => Replace(ref _biasIH, value, "bias_ih"); }
+        public Parameter bias_ih { get => _biasIH; private set => ReplaceParameter(ref _biasIH, value, "bias_ih"); }
 
         /// <summary>u, the independent recurrent weights, shape (H). State-dict key <c>weight_hh</c>.</summary>
-        public Parameter weight_hh { get => _weightHH; private set => Replace(ref _weightHH, value, "weight_hh"); }
+        public Parameter weight_hh { get => _weightHH; private set => ReplaceParameter(ref _weightHH, value, "weight_hh"); }
 
         /// <summary>The size S of the cell's input.</summary>
         public long InputSize { get; }
@@ -89,6 +99,9 @@ namespace DuRnn
 
         /// <summary>T_max, or null when no maximum length was given.</summary>
         public long? MaxSequenceLength { get; }
+
+        /// <summary>Whether u is initialised in [U_lowbound, U_bound] (long memory from the start) rather than [0, U_bound].</summary>
+        public bool LongMemoryInit { get; }
 
         /// <summary>The standard deviation σ_h used to initialise W_h.</summary>
         public double InputWeightStd { get; }
@@ -136,15 +149,6 @@ namespace DuRnn
             using var low = (-RecurrentBound).ToScalar();
             using var high = RecurrentBound.ToScalar();
             weight_hh.clamp_(low, high);
-        }
-
-        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
-        private void Replace(ref Parameter field, Parameter value, string name)
-        {
-            if (ReferenceEquals(field, value)) return;
-            field.Dispose();
-            field = value;
-            ConditionallyRegisterParameter(name, field);
         }
     }
 }

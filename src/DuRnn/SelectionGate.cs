@@ -16,7 +16,7 @@ namespace DuRnn
     /// Parameters: <c>weight_ih</c> = W_gx (S, I) and <c>weight_sh</c> = W_gs (S, S), Kaiming-uniform;
     /// <c>bias</c> = b_g (S), zeros (the gate starts half open, g = σ(·) around 0.5).
     /// </remarks>
-    public sealed class SelectionGate : torch.nn.Module<Tensor, Tensor, Tensor>
+    public sealed class SelectionGate : DuRnnCell<Tensor, Tensor, Tensor>
     {
         [ComponentName(Name = "weight_ih")]
         private Parameter _weightIH;
@@ -35,27 +35,39 @@ namespace DuRnn
         /// <param name="device">The desired device of the parameters.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters.</param>
         public SelectionGate(long inputSize, long shortTermSize, Device? device = null, ScalarType? dtype = null)
+            : this(inputSize, shortTermSize, device, dtype, Check.GateOptions(inputSize, shortTermSize, dtype))
+        {
+        }
+
+        /// <summary>Creates the gate from options already checked (by this gate's public constructor or its layer's).</summary>
+        internal SelectionGate(long inputSize, long shortTermSize, Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(SelectionGate))
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(shortTermSize, nameof(shortTermSize));
-            Check.FloatingDType(dtype, nameof(dtype));
             InputSize = inputSize;
             ShortTermSize = shortTermSize;
-            _weightIH = Init.KaimingUniform(shortTermSize, inputSize, device, dtype);
-            _weightSH = Init.KaimingUniform(shortTermSize, shortTermSize, device, dtype);
-            _bias = Init.Zeros(shortTermSize, device, dtype);
+            _weightIH = Init.Empty(new[] { shortTermSize, inputSize }, device, dtype);
+            _weightSH = Init.Empty(new[] { shortTermSize, shortTermSize }, device, dtype);
+            _bias = Init.Empty(new[] { shortTermSize }, device, dtype);
+            reset_parameters();
             RegisterComponents();
         }
 
+        /// <summary>Re-applies the documented initialisation in place: W_gx and W_gs Kaiming-uniform, b_g zeros.</summary>
+        public override void reset_parameters()
+        {
+            Init.KaimingUniform(weight_ih);
+            Init.KaimingUniform(weight_sh);
+            Init.Zeros(bias);
+        }
+
         /// <summary>W_gx, the input-to-gate weights, shape (S, I). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
+        public Parameter weight_ih { get => _weightIH; private set => ReplaceParameter(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>W_gs, the short-term-to-gate weights, shape (S, S). State-dict key <c>weight_sh</c>.</summary>
-        public Parameter weight_sh { get => _weightSH; private set => Replace(ref _weightSH, value, "weight_sh"); }
+        public Parameter weight_sh { get => _weightSH; private set => ReplaceParameter(ref _weightSH, value, "weight_sh"); }
 
         /// <summary>b_g, the gate bias, shape (S). State-dict key <c>bias</c>.</summary>
-        public Parameter bias { get => _bias; private set => Replace(ref _bias, value, "bias"); }
+        public Parameter bias { get => _bias; private set => ReplaceParameter(ref _bias, value, "bias"); }
 
         /// <summary>The number of input features I.</summary>
         public long InputSize { get; }
@@ -80,15 +92,6 @@ namespace DuRnn
             using (var weightT = weight_sh.t())
                 pre2d.addmm_(s2d, weightT);
             return pre.sigmoid_();
-        }
-
-        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
-        private void Replace(ref Parameter field, Parameter value, string name)
-        {
-            if (ReferenceEquals(field, value)) return;
-            field.Dispose();
-            field = value;
-            ConditionallyRegisterParameter(name, field);
         }
     }
 }

@@ -17,7 +17,7 @@ namespace DuRnn
     /// <c>weight_hh</c> = U_s (S, S), initialised to d·I with d = <see cref="ShortTermConstraint.InitialDiagonal"/>
     /// (a matrix that satisfies the constraint from the start).
     /// </remarks>
-    public sealed class ShortTermCell : torch.nn.Module<Tensor, Tensor?, Tensor>
+    public sealed class ShortTermCell : DuRnnCell<Tensor, Tensor?, Tensor>
     {
         [ComponentName(Name = "weight_ih")]
         private Parameter _weightIH;
@@ -29,13 +29,13 @@ namespace DuRnn
         private Parameter _weightHH;
 
         /// <summary>W_s, the input-to-short-term weights, shape (S, I). State-dict key <c>weight_ih</c>.</summary>
-        public Parameter weight_ih { get => _weightIH; private set => Replace(ref _weightIH, value, "weight_ih"); }
+        public Parameter weight_ih { get => _weightIH; private set => ReplaceParameter(ref _weightIH, value, "weight_ih"); }
 
         /// <summary>b_s, the short-term bias, shape (S). State-dict key <c>bias_ih</c>.</summary>
-        public Parameter bias_ih { get => _biasIH; private set => Replace(ref _biasIH, value, "bias_ih"); }
+        public Parameter bias_ih { get => _biasIH; private set => ReplaceParameter(ref _biasIH, value, "bias_ih"); }
 
         /// <summary>U_s, the constrained short-term recurrent weights, shape (S, S). State-dict key <c>weight_hh</c>.</summary>
-        public Parameter weight_hh { get => _weightHH; private set => Replace(ref _weightHH, value, "weight_hh"); }
+        public Parameter weight_hh { get => _weightHH; private set => ReplaceParameter(ref _weightHH, value, "weight_hh"); }
 
         private readonly PowerIterationVector _power = new();
 
@@ -50,24 +50,38 @@ namespace DuRnn
         /// <param name="dtype">The desired floating point dtype of the parameters.</param>
         public ShortTermCell(long inputSize, long shortTermSize, ShortTermActivation activation = ShortTermActivation.ReLU,
             ShortTermConstraint? constraint = null, Device? device = null, ScalarType? dtype = null)
+            : this(inputSize, shortTermSize, activation, constraint, device, dtype,
+                Check.ShortTermOptions(inputSize, shortTermSize, activation, dtype))
+        {
+        }
+
+        /// <summary>Creates the cell from options already checked (by this cell's public constructor or its layer's).</summary>
+        internal ShortTermCell(long inputSize, long shortTermSize, ShortTermActivation activation, ShortTermConstraint? constraint,
+            Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(ShortTermCell))
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(shortTermSize, nameof(shortTermSize));
-            Check.Activation(activation, nameof(activation));
-            Check.FloatingDType(dtype, nameof(dtype));
             InputSize = inputSize;
             ShortTermSize = shortTermSize;
             Activation = activation;
             Constraint = constraint ?? ShortTermConstraint.Default;
-
-            using (torch.no_grad())
-            {
-                _weightIH = Init.KaimingUniform(shortTermSize, inputSize, device, dtype);
-                _biasIH = Init.Zeros(shortTermSize, device, dtype);
-                _weightHH = Init.ScaledIdentity(shortTermSize, Constraint.InitialDiagonal, device, dtype);
-            }
+            _weightIH = Init.Empty(new[] { shortTermSize, inputSize }, device, dtype);
+            _biasIH = Init.Empty(new[] { shortTermSize }, device, dtype);
+            _weightHH = Init.Empty(new[] { shortTermSize, shortTermSize }, device, dtype);
+            reset_parameters();
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Re-applies the documented initialisation in place: W_s Kaiming-uniform, b_s zeros, U_s = d·I with
+        /// d = <see cref="ShortTermConstraint.InitialDiagonal"/>; the spectral-norm warm start is discarded.
+        /// </summary>
+        public override void reset_parameters()
+        {
+            Init.KaimingUniform(weight_ih);
+            Init.Zeros(bias_ih);
+            Init.ScaledIdentity(weight_hh, Constraint.InitialDiagonal);
+            _power.Vector?.Dispose();
+            _power.Vector = null;
         }
 
         /// <summary>The number of input features I.</summary>
@@ -142,15 +156,6 @@ namespace DuRnn
         private sealed class PowerIterationVector
         {
             public Tensor? Vector;
-        }
-
-        /// <summary>Swaps in a new parameter (as <c>.to()</c> does) and keeps the registration in step.</summary>
-        private void Replace(ref Parameter field, Parameter value, string name)
-        {
-            if (ReferenceEquals(field, value)) return;
-            field.Dispose();
-            field = value;
-            ConditionallyRegisterParameter(name, field);
         }
     }
 }
