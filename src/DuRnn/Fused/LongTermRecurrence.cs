@@ -41,8 +41,7 @@ namespace DuRnn.Fused
             var h = batchSizes is null ? input : torch.zeros_like(input);
             using var weight = u.contiguous();
             using var initial = h0.contiguous();
-            if (input.dtype == ScalarType.Float32) Forward<float>(input, weight, initial, h, batchSizes);
-            else Forward<double>(input, weight, initial, h, batchSizes);
+            DTypeDispatch.Run(input.dtype, new ForwardKernel(input, weight, initial, h, batchSizes));
             return h;
         }
 
@@ -54,8 +53,7 @@ namespace DuRnn.Fused
             var h0 = ((Tensor)vars[2]).contiguous();
             var batchSizes = vars.Length > 3 ? (int[]?)vars[3] : null;
             var h = batchSizes is null ? torch.empty_like(c) : torch.zeros_like(c);
-            if (c.dtype == ScalarType.Float32) Forward<float>(c, u, h0, h, batchSizes);
-            else Forward<double>(c, u, h0, h, batchSizes);
+            DTypeDispatch.Run(c.dtype, new ForwardKernel(c, u, h0, h, batchSizes));
             ctx.save_for_backward(new List<Tensor> { h, u, h0 });
             ctx.save_data("batchSizes", batchSizes!);
             return new List<Tensor> { h };
@@ -73,11 +71,21 @@ namespace DuRnn.Fused
             var gradC = batchSizes is null ? torch.empty_like(h) : torch.zeros_like(h);
             var gradU = torch.zeros_like(u);
             var gradH0 = torch.empty_like(h0);
-            if (h.dtype == ScalarType.Float32) Backward<float>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
-            else Backward<double>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
+            DTypeDispatch.Run(h.dtype, new BackwardKernel(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes));
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(gradC, gradU, gradH0, null);
+        }
+
+        private readonly struct ForwardKernel(Tensor c, Tensor u, Tensor h0, Tensor h, int[]? batchSizes) : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(c, u, h0, h, batchSizes);
+        }
+
+        private readonly struct BackwardKernel(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
+            int[]? batchSizes) : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
         }
 
         private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, int[]? batchSizes) where T : unmanaged, INumber<T>

@@ -40,8 +40,7 @@ namespace DuRnn.Fused
             var s = a.is_contiguous() ? a : a.contiguous();
             using var w = weight.contiguous();
             using var initial = s0.contiguous();
-            if (s.dtype == ScalarType.Float32) Forward<float>(s, w, initial, activation, batchSizes);
-            else Forward<double>(s, w, initial, activation, batchSizes);
+            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, w, initial, activation, batchSizes));
             return s;
         }
 
@@ -54,8 +53,7 @@ namespace DuRnn.Fused
             var activation = (ShortTermActivation)vars[3];
             var batchSizes = vars.Length > 4 ? (int[]?)vars[4] : null;
             var s = a.contiguous().clone();
-            if (s.dtype == ScalarType.Float32) Forward<float>(s, weight, s0, activation, batchSizes);
-            else Forward<double>(s, weight, s0, activation, batchSizes);
+            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, weight, s0, activation, batchSizes));
             ctx.save_for_backward(new List<Tensor> { s, weight, s0 });
             ctx.save_data("activation", activation);
             ctx.save_data("batchSizes", batchSizes!);
@@ -74,8 +72,7 @@ namespace DuRnn.Fused
             var gradS = gradOutputs[0].contiguous();
             var gradA = torch.empty_like(s);
             var gradS0 = torch.zeros_like(s0);
-            if (s.dtype == ScalarType.Float32) Backward<float>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
-            else Backward<double>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
+            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, s, weight, gradA, gradS0, activation, batchSizes));
 
             // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}. Ended rows have δ = 0
             // (and s = 0), so they add nothing.
@@ -91,6 +88,19 @@ namespace DuRnn.Fused
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(gradA, gradWeight, gradS0, null, null);
+        }
+
+        private readonly struct ForwardKernel(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+            : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(s, weight, s0, activation, batchSizes);
+        }
+
+        private readonly struct BackwardKernel(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
+            ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
+                Backward<T>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
         }
 
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
