@@ -71,7 +71,7 @@ namespace DuRnn
             {
                 using var noGrad = torch.no_grad();
                 using var scope = torch.NewDisposeScope();
-                double sigma = LargestSingularValue(weight, ref powerVector);
+                double sigma = LargestSingularValue(weight, ref powerVector, out _);
                 if (sigma > Rho)
                 {
                     using var factor = (Rho / sigma).ToScalar();
@@ -79,15 +79,26 @@ namespace DuRnn
                 }
             }
 
+            /// <summary>The most power iterations one call runs before it computes σ_max exactly instead.</summary>
+            internal const int MaxIterations = 100;
+
             /// <summary>
-            /// σ_max of <paramref name="weight"/> by power iteration on WᵀW, warm-started from the vector left
-            /// by the previous call, iterated until the estimate changes by less than 1e-9 (relative) or 200
-            /// iterations. The estimate approaches σ_max from below.
+            /// σ_max of <paramref name="weight"/> by power iteration on WᵀW, warm-started from the vector the previous
+            /// call left (on the same device, with the same dtype and size), iterated until the estimate changes by less
+            /// than 1e-9 (relative). After a small optimizer step the vector is already close to the top singular
+            /// vector, so a warm call converges in a few iterations. The estimate approaches σ_max from below; when it
+            /// has not converged after <see cref="MaxIterations"/> (a cold start on a matrix whose top singular values
+            /// are close, such as ρ·I plus small changes), σ_max is computed exactly (SVD), and its singular vector kept for the
+            /// next call, so that rescaling by ρ/σ never leaves ‖U_s‖₂ above ρ by more than rounding.
             /// </summary>
-            internal static double LargestSingularValue(Tensor weight, ref Tensor? powerVector)
+            /// <param name="weight">The matrix.</param>
+            /// <param name="powerVector">The warm-start vector: created, replaced or updated in place.</param>
+            /// <param name="iterations">The power iterations this call ran.</param>
+            internal static double LargestSingularValue(Tensor weight, ref Tensor? powerVector, out int iterations)
             {
                 long n = weight.shape[1];
-                if (powerVector is null || powerVector.device != weight.device || powerVector.dtype != weight.dtype || powerVector.shape[0] != n)
+                if (powerVector is null || !Check.SameDevice(powerVector.device, weight.device) || powerVector.dtype != weight.dtype
+                    || powerVector.shape[0] != n)
                 {
                     powerVector?.Dispose();
                     var v0 = torch.ones(n, dtype: weight.dtype, device: weight.device);
@@ -97,7 +108,7 @@ namespace DuRnn
 
                 var v = powerVector;
                 double sigma = 0;
-                for (int i = 0; i < 200; i++)
+                for (iterations = 1; iterations <= MaxIterations; iterations++)
                 {
                     using var wv = torch.mv(weight, v);
                     using var wtwv = torch.mv(weight.t(), wv);
@@ -108,9 +119,20 @@ namespace DuRnn
                     double next = Math.Sqrt(norm);
                     bool converged = Math.Abs(next - sigma) <= 1e-9 * next;
                     sigma = next;
-                    if (converged) break;
+                    if (converged) return sigma;
                 }
-                return sigma;
+                // Not converged: σ_max exactly, and its right singular vector as the next call's warm start.
+                iterations = MaxIterations;
+                var (u, singular, vh) = torch.linalg.svd(weight, fullMatrices: false);
+                using (u)
+                using (singular)
+                using (vh)
+                using (var top = vh[0])
+                using (var largest = singular[0])
+                {
+                    v.copy_(top);
+                    return Math.Max(sigma, largest.ToDouble());
+                }
             }
         }
 
