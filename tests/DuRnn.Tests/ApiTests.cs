@@ -108,6 +108,70 @@ namespace DuRnn.Tests
             act.Should().Throw<ArgumentException>().WithMessage("*Float64*Float32*");
         }
 
+        /// <summary>
+        /// reset_parameters() re-applies the documented initialisation: after training steps have moved every parameter
+        /// and BatchNorm's statistics, seeding as before and resetting gives exactly a freshly constructed stack (of the
+        /// same dtype: float32 and float64 draws differ) — also after .to(), which replaces every parameter object (so the
+        /// cells reset the parameters they now hold).
+        /// </summary>
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void ResetParametersReappliesTheInitialisation(bool bidirectional)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(11);
+            var fresh = new DuRNN(3, 6, 2, batchNorm: true, maxSequenceLength: 40, longMemoryLastLayer: true, bidirectional: bidirectional,
+                dtype: ScalarType.Float64);
+            torch.manual_seed(11);
+            var model = new DuRNN(3, 6, 2, batchNorm: true, maxSequenceLength: 40, longMemoryLastLayer: true, bidirectional: bidirectional);
+            model.to(ScalarType.Float64);
+            var optimizer = optim.Adam(model.parameters(), lr: 0.05);
+            for (int step = 0; step < 3; step++)
+            {
+                var (y, _) = model.call(torch.randn(5, 4, 3, dtype: ScalarType.Float64));
+                optimizer.zero_grad();
+                y.square().mean().backward();
+                optimizer.step();
+                model.ApplyConstraints();
+            }
+            var moved = model.state_dict();
+            moved.Keys.Where(k => !k.EndsWith("num_batches_tracked"))
+                .Count(k => !moved[k].allclose(fresh.state_dict()[k], 0, 0)).Should().BeGreaterThan(10, "training moved the parameters");
+
+            torch.manual_seed(11);
+            model.reset_parameters();
+            var expected = fresh.state_dict();
+            var actual = model.state_dict();
+            actual.Keys.Should().BeEquivalentTo(expected.Keys);
+            foreach (var key in expected.Keys.Where(k => !k.EndsWith("num_batches_tracked")))
+                actual[key].allclose(expected[key], 0, 0).Should().BeTrue($"{key} is re-initialised as the constructor did");
+            actual.Where(kv => kv.Key.EndsWith("num_batches_tracked")).Should().OnlyContain(kv => kv.Value.item<long>() == 0);
+        }
+
+        [Fact]
+        public void FactoryBuildsTheSameStackAsTheConstructor()
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(4);
+            var built = Recurrent.DuRNN(3, 6, numLayers: 2, maxSequenceLength: 30, longMemoryLastLayer: true, batchFirst: true,
+                bidirectional: true, dtype: ScalarType.Float64);
+            torch.manual_seed(4);
+            var constructed = new DuRNN(3, 6, numLayers: 2, maxSequenceLength: 30, longMemoryLastLayer: true, batchFirst: true,
+                dtype: ScalarType.Float64, bidirectional: true);
+            built.BatchFirst.Should().BeTrue();
+            built.Bidirectional.Should().BeTrue();
+            built.MaxSequenceLength.Should().Be(30);
+            var a = built.state_dict();
+            var b = constructed.state_dict();
+            a.Keys.Should().BeEquivalentTo(b.Keys);
+            foreach (var key in a.Keys)
+            {
+                a[key].dtype.Should().Be(ScalarType.Float64);
+                a[key].allclose(b[key], 0, 0).Should().BeTrue(key);
+            }
+        }
+
         [Fact]
         public void SaveAndLoadRoundTripIsBitExact()
         {
