@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
+using System.ComponentModel;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Threading;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace DuRnn.Samples.AddingProblem
 {
@@ -29,7 +32,7 @@ namespace DuRnn.Samples.AddingProblem
         DuRnnNoShortTerm,
     }
 
-    /// <summary>The command line of the sample, parsed and checked.</summary>
+    /// <summary>The settings of a run, read from the command line by <see cref="Settings"/>.</summary>
     internal sealed record Options
     {
         /// <summary>T, the number of steps of every sequence.</summary>
@@ -83,125 +86,6 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>Whether --plot-only was given: redraw the plot from the CSV files in --out, without training.</summary>
         public bool PlotOnly { get; init; }
 
-        /// <summary>Whether --help was given.</summary>
-        public bool Help { get; init; }
-
-        /// <summary>The option summary printed by --help.</summary>
-        public const string Usage =
-@"Adding problem (Hochreiter & Schmidhuber 1997; IndRNN's protocol): DuRNN against IndRNN, LSTM and GRU.
-
-Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
-
-  --model M[,M...]   durnn | indrnn | lstm | gru | durnn-nogate | durnn-noshort; comma-separated or
-                     repeated (default durnn); the last two are ablations: g = 1, or U_s = 0
-  --length T         sequence length (default 100)
-  --steps N          training steps per model (default 500)
-  --batch B          mini-batch size (default 32)
-  --lr X             Adam learning rate (default 2e-4)
-  --weight-decay X   L2 weight decay on weight matrices, not on u or biases (default 1e-4; 0 = plain Adam)
-  --layers L         recurrent layers (default 2)
-  --hidden H         units per layer (default 128)
-  --seed S           seed of torch and of the training data (default 1)
-  --eval-every N     evaluate on the test set every N steps (default 50)
-  --test-size N      sequences in the fixed test set (default 1000)
-  --threads N        torch intra-op threads (default: one per core; 1 with --quick)
-  --out DIR          folder for the CSV files and the PNG plot (default samples/AddingProblem/out)
-  --checkpoint       after every evaluation, save model, optimizer and curve to DIR/checkpoints/T{T}-{model}
-  --resume           continue each model from its checkpoint when there is one (implies --checkpoint);
-                     --steps may be raised to train further; other settings must match the checkpoint
-  --plot-only        no training: redraw the plot from the CSV files already in --out for --model
-                     (e.g. to combine models trained in separate runs)
-  --quick            tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences, 1 thread
-                     (explicit options still win)
-  --help             this text";
-
-        /// <summary>
-        /// Parses the command line. Options may come in any order; --quick only changes the defaults.
-        /// </summary>
-        /// <exception cref="ArgumentException">An unknown option, a missing or malformed value.</exception>
-        public static Options Parse(IReadOnlyList<string> args)
-        {
-            var given = new Dictionary<string, string>(StringComparer.Ordinal);
-            var models = new List<ModelKind>();
-            bool quick = false, help = false, plotOnly = false, checkpoint = false, resume = false;
-            for (int i = 0; i < args.Count; i++)
-            {
-                string arg = args[i];
-                string? inlineValue = null;
-                int eq = arg.IndexOf('=');
-                if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
-                {
-                    inlineValue = arg[(eq + 1)..];
-                    arg = arg[..eq];
-                }
-                switch (arg)
-                {
-                    case "--quick":
-                        quick = true;
-                        continue;
-                    case "--plot-only":
-                        plotOnly = true;
-                        continue;
-                    case "--checkpoint":
-                        checkpoint = true;
-                        continue;
-                    case "--resume":
-                        resume = true;
-                        continue;
-                    case "--help":
-                    case "-h":
-                        help = true;
-                        continue;
-                    case "--model":
-                    case "--length":
-                    case "--steps":
-                    case "--batch":
-                    case "--lr":
-                    case "--weight-decay":
-                    case "--layers":
-                    case "--hidden":
-                    case "--seed":
-                    case "--eval-every":
-                    case "--test-size":
-                    case "--threads":
-                    case "--out":
-                        break;
-                    default:
-                        throw new ArgumentException($"Unknown option '{args[i]}'. Try --help.");
-                }
-                string value = inlineValue ?? (i + 1 < args.Count ? args[++i] : throw new ArgumentException($"Option {arg} needs a value."));
-                if (arg == "--model")
-                    models.AddRange(ParseModels(value));
-                else
-                    given[arg] = value;
-            }
-
-            var o = quick
-                ? new Options { Quick = true, Length = 20, Steps = 30, Hidden = 16, EvalEvery = 10, TestSize = 200, Threads = 1 }
-                : new Options();
-            o = o with
-            {
-                Help = help,
-                PlotOnly = plotOnly,
-                Checkpoint = checkpoint || resume,
-                Resume = resume,
-                Models = models.Count > 0 ? models.Distinct().ToArray() : o.Models,
-                Length = Int(given, "--length", o.Length, min: 2),
-                Steps = Int(given, "--steps", o.Steps, min: 1),
-                Batch = Int(given, "--batch", o.Batch, min: 1),
-                LearningRate = Double(given, "--lr", o.LearningRate, allowZero: false),
-                WeightDecay = Double(given, "--weight-decay", o.WeightDecay, allowZero: true),
-                Layers = Int(given, "--layers", o.Layers, min: 1),
-                Hidden = Int(given, "--hidden", o.Hidden, min: 1),
-                Seed = Int(given, "--seed", o.Seed, min: int.MinValue),
-                EvalEvery = Int(given, "--eval-every", o.EvalEvery, min: 1),
-                TestSize = Int(given, "--test-size", o.TestSize, min: 1),
-                Threads = given.ContainsKey("--threads") ? Int(given, "--threads", 1, min: 1) : o.Threads,
-                OutputDirectory = given.TryGetValue("--out", out var dir) ? dir : o.OutputDirectory,
-            };
-            return o;
-        }
-
         /// <summary>The lower-case name used on the command line, in file names and in the report.</summary>
         public static string Name(ModelKind kind) => kind switch
         {
@@ -213,43 +97,6 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
             ModelKind.DuRnnNoShortTerm => "durnn-noshort",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
-
-        private static IEnumerable<ModelKind> ParseModels(string value)
-        {
-            foreach (var part in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                yield return part.ToLowerInvariant() switch
-                {
-                    "durnn" => ModelKind.DuRnn,
-                    "indrnn" => ModelKind.IndRnn,
-                    "lstm" => ModelKind.Lstm,
-                    "gru" => ModelKind.Gru,
-                    "durnn-nogate" => ModelKind.DuRnnNoGate,
-                    "durnn-noshort" => ModelKind.DuRnnNoShortTerm,
-                    _ => throw new ArgumentException($"Unknown model '{part}': use durnn, indrnn, lstm, gru, durnn-nogate or durnn-noshort."),
-                };
-            }
-        }
-
-        private static int Int(Dictionary<string, string> given, string name, int fallback, int min)
-        {
-            if (!given.TryGetValue(name, out var s)) return fallback;
-            if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
-                throw new ArgumentException($"{name} needs an integer; got '{s}'.");
-            if (v < min)
-                throw new ArgumentException($"{name} must be at least {min}; got {v}.");
-            return v;
-        }
-
-        private static double Double(Dictionary<string, string> given, string name, double fallback, bool allowZero)
-        {
-            if (!given.TryGetValue(name, out var s)) return fallback;
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
-                throw new ArgumentException($"{name} needs a number; got '{s}'.");
-            if (v < 0 || (v == 0 && !allowZero))
-                throw new ArgumentException($"{name} must be {(allowZero ? "≥ 0" : "> 0")}; got {s}.");
-            return v;
-        }
 
         /// <summary>
         /// samples/AddingProblem/out (ignored by git) when the sample's source folder, recorded at build time, still
@@ -263,5 +110,104 @@ Usage: dotnet run -c Release --project samples/AddingProblem -- [options]
                 ? Path.Combine(projectDir, "out")
                 : Path.Combine(Environment.CurrentDirectory, "out");
         }
+    }
+
+    /// <summary>
+    /// The command line of the sample (Spectre.Console.Cli, which also writes --help from the attributes): each
+    /// property holds the value of its [CommandOption] as given, null (or false) when it was not given.
+    /// <see cref="ToOptions"/> turns them into <see cref="Options"/>; --quick only changes the defaults, so options
+    /// given explicitly still win.
+    /// </summary>
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--model <M>"), Description("durnn | indrnn | lstm | gru | durnn-nogate | durnn-noshort; comma-separated or repeated (default durnn); the last two are ablations: g = 1, or U_s = 0")]
+        public string[]? Models { get; init; }
+
+        [CommandOption("--length <T>"), Description("sequence length (default 100)")]
+        public string? Length { get; init; }
+
+        [CommandOption("--steps <N>"), Description("training steps per model (default 500)")]
+        public string? Steps { get; init; }
+
+        [CommandOption("--batch <B>"), Description("mini-batch size (default 32)")]
+        public string? Batch { get; init; }
+
+        [CommandOption("--lr <X>"), Description("Adam learning rate (default 2e-4)")]
+        public string? LearningRate { get; init; }
+
+        [CommandOption("--weight-decay <X>"), Description("L2 weight decay on weight matrices, not on u or biases (default 1e-4; 0 = plain Adam)")]
+        public string? WeightDecay { get; init; }
+
+        [CommandOption("--layers <L>"), Description("recurrent layers (default 2)")]
+        public string? Layers { get; init; }
+
+        [CommandOption("--hidden <H>"), Description("units per layer (default 128)")]
+        public string? Hidden { get; init; }
+
+        [CommandOption("--seed <S>"), Description("seed of torch and of the training data (default 1)")]
+        public string? Seed { get; init; }
+
+        [CommandOption("--eval-every <N>"), Description("evaluate on the test set every N steps (default 50)")]
+        public string? EvalEvery { get; init; }
+
+        [CommandOption("--test-size <N>"), Description("sequences in the fixed test set (default 1000)")]
+        public string? TestSize { get; init; }
+
+        [CommandOption("--threads <N>"), Description("torch intra-op threads (default: one per core; 1 with --quick)")]
+        public string? Threads { get; init; }
+
+        [CommandOption("--out <DIR>"), Description("folder for the CSV files and the PNG plot (default samples/AddingProblem/out)")]
+        public string? OutputDirectory { get; init; }
+
+        [CommandOption("--checkpoint"), Description("after every evaluation, save model, optimizer and curve to DIR/checkpoints/T{T}-{model}")]
+        public bool Checkpoint { get; init; }
+
+        [CommandOption("--resume"), Description("continue each model from its checkpoint when there is one (implies --checkpoint); --steps may be raised to train further; other settings must match the checkpoint")]
+        public bool Resume { get; init; }
+
+        [CommandOption("--plot-only"), Description("no training: redraw the plot from the CSV files already in --out for --model (e.g. to combine models trained in separate runs)")]
+        public bool PlotOnly { get; init; }
+
+        [CommandOption("--quick"), Description("tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences, 1 thread (explicit options still win)")]
+        public bool Quick { get; init; }
+
+        /// <summary>The run these options ask for.</summary>
+        /// <exception cref="ArgumentException">A bad value; the message names the option.</exception>
+        public Options ToOptions()
+        {
+            var o = Quick
+                ? new Options { Quick = true, Length = 20, Steps = 30, Hidden = 16, EvalEvery = 10, TestSize = 200, Threads = 1 }
+                : new Options();
+            return o with
+            {
+                PlotOnly = PlotOnly,
+                Checkpoint = Checkpoint || Resume,
+                Resume = Resume,
+                Models = CommandLine.Choices(Models, "--model", Options.Name, o.Models),
+                Length = CommandLine.Int(Length, "--length", o.Length, min: 2),
+                Steps = CommandLine.Int(Steps, "--steps", o.Steps, min: 1),
+                Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),
+                LearningRate = CommandLine.Double(LearningRate, "--lr", o.LearningRate, allowZero: false),
+                WeightDecay = CommandLine.Double(WeightDecay, "--weight-decay", o.WeightDecay, allowZero: true),
+                Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
+                Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
+                Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
+                EvalEvery = CommandLine.Int(EvalEvery, "--eval-every", o.EvalEvery, min: 1),
+                TestSize = CommandLine.Int(TestSize, "--test-size", o.TestSize, min: 1),
+                Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
+                OutputDirectory = OutputDirectory ?? o.OutputDirectory,
+            };
+        }
+
+        /// <summary>Checks every value (Spectre.Console.Cli calls this before the command runs).</summary>
+        public override ValidationResult Validate() => CommandLine.Validate(() => ToOptions());
+    }
+
+    /// <summary>The sample's one command: trains (or, with --plot-only, redraws) with the options given.</summary>
+    internal sealed class TrainCommand : SampleCommand<Settings>
+    {
+        /// <inheritdoc/>
+        public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+            Program.Run(settings.ToOptions());
     }
 }

@@ -13,24 +13,15 @@ namespace DuRnn.Samples.AddingProblem
     /// </summary>
     internal static class Program
     {
-        private static int Main(string[] args)
-        {
-            Options options;
-            try
-            {
-                options = Options.Parse(args);
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return 2;
-            }
-            if (options.Help)
-            {
-                Console.WriteLine(Options.Usage);
-                return 0;
-            }
+        private static int Main(string[] args) => CommandLine.Run<TrainCommand>(args,
+            "dotnet run -c Release --project samples/AddingProblem --",
+            "Adding problem (Hochreiter & Schmidhuber 1997; IndRNN's protocol): DuRNN against IndRNN, LSTM and GRU.",
+            new[] { "--quick" },
+            new[] { "--model", "durnn,lstm" });
 
+        /// <summary>Runs the sample with the options of the command line; returns the exit code.</summary>
+        internal static int Run(Options options)
+        {
             if (options.PlotOnly)
                 return PlotOnly(options);
 

@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
+using System.ComponentModel;
 using System.IO;
 using System.Linq;
 using System.Reflection;
+using System.Threading;
+using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace DuRnn.Samples.SequentialFashionMnist
 {
@@ -30,7 +33,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
         Gru,
     }
 
-    /// <summary>The command line of the sample, parsed and checked.</summary>
+    /// <summary>The settings of a run, read from the command line by <see cref="Settings"/>.</summary>
     internal sealed record Options
     {
         /// <summary>Where Debian's dataset-fashion-mnist package puts the four IDX files.</summary>
@@ -87,9 +90,6 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
 
-        /// <summary>Whether --help was given.</summary>
-        public bool Help { get; init; }
-
         /// <summary>T, the number of steps of every sequence.</summary>
         public int SequenceLength => Mode == SequenceMode.Row ? 28 : 784;
 
@@ -101,130 +101,6 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>MAG used when --mag is not given: 2 in row mode, 5 in pixel mode (IndRNN's pixel MNIST).</summary>
         public static double DefaultMag(SequenceMode mode) => mode == SequenceMode.Row ? 2 : 5;
-
-        /// <summary>The option summary printed by --help.</summary>
-        public const string Usage =
-@"Sequential Fashion-MNIST: classify 28×28 clothing images read as sequences, DuRNN against LSTM and GRU.
-
-Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [options]
-
-  --mode row|pixel   row: T = 28 steps of 28 pixels (default); pixel: T = 784 steps of 1 pixel
-  --model M[,M...]   durnn | lstm | gru; comma-separated or repeated (default durnn)
-  --epochs N         passes over the training set per model (default 10)
-  --batch B          mini-batch size (default 128)
-  --lr X             Adam's learning rate (default 1e-3 in row mode, 2e-4 in pixel mode)
-  --hidden H         DuRNN units per layer (default 128); LSTM and GRU get the hidden size
-                     that gives about the same number of parameters
-  --layers L         recurrent layers of every model (default 2)
-  --mag X            DuRNN's MAG in U_bound = MAG^(1/T) (default 2 in row mode, 5 in pixel mode)
-  --batchnorm        BatchNorm between the DuRNN's layers
-  --readout-norm     BatchNorm on the DuRNN's last-step output before the readout
-  --seed S           seeds torch (before each model is built) and the shuffling (default 1)
-  --train-limit N    use only the first N training images (default all 60000)
-  --test-limit N     use only the first N test images (default all 10000)
-  --data DIR         folder with the four IDX files (default /usr/share/datasets/fashion-mnist)
-  --out DIR          folder for the CSV files and plots (default samples/SequentialFashionMnist/out)
-  --threads N        torch.set_num_threads (default 2; use 1 on a busy machine)
-  --quick            smoke test: 2000 training and 1000 test images, 1 epoch, hidden 32, row mode
-  --help             this text";
-
-        /// <summary>Parses the command line; throws <see cref="ArgumentException"/> with a readable message on a bad one.</summary>
-        /// <param name="args">The arguments after the program name.</param>
-        public static Options Parse(string[] args)
-        {
-            var given = new Dictionary<string, string>();
-            var models = new List<ModelKind>();
-            bool quick = false, help = false, batchNorm = false, readoutNorm = false;
-            for (int i = 0; i < args.Length; i++)
-            {
-                string a = args[i];
-                switch (a)
-                {
-                    case "--quick": quick = true; break;
-                    case "--help": case "-h": help = true; break;
-                    case "--batchnorm": batchNorm = true; break;
-                    case "--readout-norm": readoutNorm = true; break;
-                    case "--model":
-                        foreach (var name in Value(args, ref i, a).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-                            models.Add(ParseModel(name));
-                        break;
-                    case "--mode": case "--epochs": case "--batch": case "--lr": case "--hidden": case "--layers":
-                    case "--mag": case "--seed": case "--train-limit": case "--test-limit": case "--data": case "--out":
-                    case "--threads":
-                        given[a] = Value(args, ref i, a);
-                        break;
-                    default:
-                        throw new ArgumentException($"unknown option '{a}' (see --help).");
-                }
-            }
-
-            var o = new Options();
-            if (quick)
-            {
-                // Seconds on two cores: enough to show that every part runs and writes its outputs.
-                o = o with { Mode = SequenceMode.Row, Epochs = 1, Hidden = 32, TrainLimit = 2000, TestLimit = 1000 };
-            }
-            var mode = given.TryGetValue("--mode", out var m) ? ParseMode(m) : o.Mode;
-            return o with
-            {
-                Mode = mode,
-                Models = models.Count > 0 ? models.Distinct().ToArray() : o.Models,
-                Epochs = Int(given, "--epochs", o.Epochs, 1),
-                Batch = Int(given, "--batch", o.Batch, 1),
-                LearningRate = Double(given, "--lr", DefaultLearningRate(mode)),
-                Hidden = Int(given, "--hidden", o.Hidden, 1),
-                Layers = Int(given, "--layers", o.Layers, 1),
-                Mag = Double(given, "--mag", DefaultMag(mode)),
-                BatchNorm = batchNorm,
-                ReadoutNorm = readoutNorm,
-                Seed = Int(given, "--seed", o.Seed, 0),
-                TrainLimit = given.ContainsKey("--train-limit") ? Int(given, "--train-limit", 0, 1) : o.TrainLimit,
-                TestLimit = given.ContainsKey("--test-limit") ? Int(given, "--test-limit", 0, 1) : o.TestLimit,
-                DataDirectory = given.TryGetValue("--data", out var d) ? d : o.DataDirectory,
-                OutputDirectory = given.TryGetValue("--out", out var dir) ? dir : o.OutputDirectory,
-                Threads = Int(given, "--threads", o.Threads, 1),
-                Quick = quick,
-                Help = help,
-            };
-        }
-
-        private static string Value(string[] args, ref int i, string name)
-        {
-            if (i + 1 >= args.Length) throw new ArgumentException($"{name} needs a value (see --help).");
-            return args[++i];
-        }
-
-        private static ModelKind ParseModel(string name) => name.ToLowerInvariant() switch
-        {
-            "durnn" => ModelKind.DuRnn,
-            "lstm" => ModelKind.Lstm,
-            "gru" => ModelKind.Gru,
-            _ => throw new ArgumentException($"unknown model '{name}': use durnn, lstm or gru."),
-        };
-
-        private static SequenceMode ParseMode(string name) => name.ToLowerInvariant() switch
-        {
-            "row" => SequenceMode.Row,
-            "pixel" => SequenceMode.Pixel,
-            _ => throw new ArgumentException($"unknown mode '{name}': use row or pixel."),
-        };
-
-        private static int Int(Dictionary<string, string> given, string name, int fallback, int min)
-        {
-            if (!given.TryGetValue(name, out var s)) return fallback;
-            if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v))
-                throw new ArgumentException($"{name} needs a whole number; got '{s}'.");
-            if (v < min) throw new ArgumentException($"{name} must be ≥ {min}; got {s}.");
-            return v;
-        }
-
-        private static double Double(Dictionary<string, string> given, string name, double fallback)
-        {
-            if (!given.TryGetValue(name, out var s)) return fallback;
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v <= 0)
-                throw new ArgumentException($"{name} needs a positive number; got '{s}'.");
-            return v;
-        }
 
         /// <summary>
         /// samples/SequentialFashionMnist/out (ignored by git) when the sample's source folder, recorded at build time,
@@ -238,5 +114,106 @@ Usage: dotnet run -c Release --project samples/SequentialFashionMnist -- [option
                 ? Path.Combine(projectDir, "out")
                 : Path.Combine(Environment.CurrentDirectory, "out");
         }
+    }
+
+    /// <summary>
+    /// The command line of the sample (Spectre.Console.Cli, which also writes --help from the attributes): each
+    /// property holds the value of its [CommandOption] as given, null (or false) when it was not given.
+    /// <see cref="ToOptions"/> turns them into <see cref="Options"/>; --quick only changes the defaults, so options
+    /// given explicitly still win.
+    /// </summary>
+    internal sealed class Settings : CommandSettings
+    {
+        [CommandOption("--mode <MODE>"), Description("row: T = 28 steps of 28 pixels (default); pixel: T = 784 steps of 1 pixel")]
+        public string? Mode { get; init; }
+
+        [CommandOption("--model <M>"), Description("durnn | lstm | gru; comma-separated or repeated (default durnn)")]
+        public string[]? Models { get; init; }
+
+        [CommandOption("--epochs <N>"), Description("passes over the training set per model (default 10)")]
+        public string? Epochs { get; init; }
+
+        [CommandOption("--batch <B>"), Description("mini-batch size (default 128)")]
+        public string? Batch { get; init; }
+
+        [CommandOption("--lr <X>"), Description("Adam's learning rate (default 1e-3 in row mode, 2e-4 in pixel mode)")]
+        public string? LearningRate { get; init; }
+
+        [CommandOption("--hidden <H>"), Description("DuRNN units per layer (default 128); LSTM and GRU get the hidden size that gives about the same number of parameters")]
+        public string? Hidden { get; init; }
+
+        [CommandOption("--layers <L>"), Description("recurrent layers of every model (default 2)")]
+        public string? Layers { get; init; }
+
+        [CommandOption("--mag <X>"), Description("DuRNN's MAG in U_bound = MAG^(1/T) (default 2 in row mode, 5 in pixel mode)")]
+        public string? Mag { get; init; }
+
+        [CommandOption("--batchnorm"), Description("BatchNorm between the DuRNN's layers")]
+        public bool BatchNorm { get; init; }
+
+        [CommandOption("--readout-norm"), Description("BatchNorm on the DuRNN's last-step output before the readout")]
+        public bool ReadoutNorm { get; init; }
+
+        [CommandOption("--seed <S>"), Description("seeds torch (before each model is built) and the shuffling (default 1)")]
+        public string? Seed { get; init; }
+
+        [CommandOption("--train-limit <N>"), Description("use only the first N training images (default all 60000)")]
+        public string? TrainLimit { get; init; }
+
+        [CommandOption("--test-limit <N>"), Description("use only the first N test images (default all 10000)")]
+        public string? TestLimit { get; init; }
+
+        [CommandOption("--data <DIR>"), Description("folder with the four IDX files (default " + Options.DebianDataDirectory + ")")]
+        public string? DataDirectory { get; init; }
+
+        [CommandOption("--out <DIR>"), Description("folder for the CSV files and plots (default samples/SequentialFashionMnist/out)")]
+        public string? OutputDirectory { get; init; }
+
+        [CommandOption("--threads <N>"), Description("torch.set_num_threads (default 2; use 1 on a busy machine)")]
+        public string? Threads { get; init; }
+
+        [CommandOption("--quick"), Description("smoke test: 2000 training and 1000 test images, 1 epoch, hidden 32, row mode (explicit options still win)")]
+        public bool Quick { get; init; }
+
+        /// <summary>The run these options ask for.</summary>
+        /// <exception cref="ArgumentException">A bad value; the message names the option.</exception>
+        public Options ToOptions()
+        {
+            var o = Quick
+                // Seconds on two cores: enough to show that every part runs and writes its outputs.
+                ? new Options { Quick = true, Mode = SequenceMode.Row, Epochs = 1, Hidden = 32, TrainLimit = 2000, TestLimit = 1000 }
+                : new Options();
+            var mode = CommandLine.Choice(Mode, "--mode", m => m.ToString().ToLowerInvariant(), o.Mode);
+            return o with
+            {
+                Mode = mode,
+                Models = CommandLine.Choices(Models, "--model", (ModelKind m) => m.ToString().ToLowerInvariant(), o.Models),
+                Epochs = CommandLine.Int(Epochs, "--epochs", o.Epochs, min: 1),
+                Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),
+                LearningRate = CommandLine.Double(LearningRate, "--lr", Options.DefaultLearningRate(mode), allowZero: false),
+                Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
+                Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
+                Mag = CommandLine.Double(Mag, "--mag", Options.DefaultMag(mode), allowZero: false),
+                BatchNorm = BatchNorm,
+                ReadoutNorm = ReadoutNorm,
+                Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: 0),
+                TrainLimit = CommandLine.Int(TrainLimit, "--train-limit", o.TrainLimit, min: 1),
+                TestLimit = CommandLine.Int(TestLimit, "--test-limit", o.TestLimit, min: 1),
+                DataDirectory = DataDirectory ?? o.DataDirectory,
+                OutputDirectory = OutputDirectory ?? o.OutputDirectory,
+                Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
+            };
+        }
+
+        /// <summary>Checks every value (Spectre.Console.Cli calls this before the command runs).</summary>
+        public override ValidationResult Validate() => CommandLine.Validate(() => ToOptions());
+    }
+
+    /// <summary>The sample's one command: trains and evaluates the models with the options given.</summary>
+    internal sealed class TrainCommand : SampleCommand<Settings>
+    {
+        /// <inheritdoc/>
+        public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken) =>
+            Program.Run(settings.ToOptions());
     }
 }

@@ -14,27 +14,16 @@ namespace DuRnn.Samples.SequentialFashionMnist
     /// </summary>
     internal static class Program
     {
-        private const int ExitBadArguments = 1;
         private const int ExitNoData = 2;
 
-        private static int Main(string[] args)
-        {
-            Options o;
-            try
-            {
-                o = Options.Parse(args);
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine(e.Message);
-                return ExitBadArguments;
-            }
-            if (o.Help)
-            {
-                Console.WriteLine(Options.Usage);
-                return 0;
-            }
+        private static int Main(string[] args) => CommandLine.Run<TrainCommand>(args,
+            "dotnet run -c Release --project samples/SequentialFashionMnist --",
+            "Sequential Fashion-MNIST: classify 28×28 clothing images read as sequences, DuRNN against LSTM and GRU.",
+            new[] { "--quick" });
 
+        /// <summary>Runs the sample with the options of the command line; returns the exit code.</summary>
+        internal static int Run(Options o)
+        {
             var missing = FashionMnistData.MissingFiles(o.DataDirectory);
             if (missing.Count > 0)
             {
