@@ -79,6 +79,50 @@ namespace DuRnn.Tests
             model.state_dict()["norms.0.num_batches_tracked"].dtype.Should().Be(ScalarType.Int64, "PyTorch's step count is int64");
         }
 
+        /// <summary>
+        /// The README's IndRNN key table (rows "| symbol | `key` | (shape) |" in the "## IndRNN" section) lists exactly
+        /// the state-dict keys, with their shapes, of a 2-layer stack with BatchNorm, with and without the backward
+        /// direction.
+        /// </summary>
+        [Theory]
+        [InlineData(false)]
+        [InlineData(true)]
+        public void StateDictKeysEqualTheReadmeTable(bool bidirectional)
+        {
+            using var model = new IndRNN(I, H, numLayers: 2, batchNorm: true, bidirectional: bidirectional);
+            long d = bidirectional ? 2 : 1;
+            string readme = System.IO.File.ReadAllText(ApiTests.FindRepositoryFile("README.md"));
+            int start = readme.IndexOf("\n## IndRNN\n", StringComparison.Ordinal);
+            start.Should().BeGreaterThan(0, "the README has an IndRNN section");
+            int end = readme.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+            string section = end < 0 ? readme[start..] : readme[start..end];
+            var rows = System.Text.RegularExpressions.Regex.Matches(section,
+                    @"^\|[^|\n]*\|\s*`((?:layers|layers_reverse|norms)\.\{l\}\.[a-z_]+)`\s*\|\s*\(([^)]*)\)\s*\|",
+                    System.Text.RegularExpressions.RegexOptions.Multiline)
+                .Select(m => (key: m.Groups[1].Value, shape: m.Groups[2].Value)).ToList();
+            rows.Should().Contain(r => r.key.StartsWith("layers_reverse.", StringComparison.Ordinal));
+            long Dim(string symbol, int l) => symbol.Trim() switch
+            {
+                "H" => H,
+                "I_l" => l == 0 ? I : d * H,
+                "D·H" => d * H,
+                var other => throw new FormatException($"unknown dimension '{other}' in the README's IndRNN table"),
+            };
+            var documented = new Dictionary<string, long[]>();
+            foreach (var (key, shape) in rows.Where(r => bidirectional || !r.key.StartsWith("layers_reverse.", StringComparison.Ordinal)))
+            {
+                foreach (int l in key.StartsWith("norms", StringComparison.Ordinal) ? new[] { 0 } : new[] { 0, 1 })
+                {
+                    documented[key.Replace("{l}", l.ToString(System.Globalization.CultureInfo.InvariantCulture))] =
+                        shape.Length == 0 ? Array.Empty<long>() : shape.Split(',').Select(s => Dim(s, l)).ToArray();
+                }
+            }
+            var actual = model.state_dict();
+            actual.Keys.Should().BeEquivalentTo(documented.Keys);
+            foreach (var (key, shape) in documented)
+                actual[key].shape.Should().Equal(shape, key);
+        }
+
         [Fact]
         public void InitialisationIsTheDocumentedOne()
         {
