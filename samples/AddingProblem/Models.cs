@@ -116,31 +116,34 @@ namespace DuRnn.Samples.AddingProblem
     }
 
     /// <summary>
-    /// A plain IndRNN (<see cref="IndRnn"/>: numLayers × H, MAG 2, T_max = T, the last layer's u started in
-    /// [U_lowbound, U_bound], W ~ N(0, 0.001²)) and a linear read-out, as in IndRNN's adding-problem code.
+    /// A plain IndRNN, the library's <see cref="IndRNN"/> (numLayers × H, MAG 2, T_max = T, the last layer's u started in
+    /// [U_lowbound, U_bound], W ~ N(0, 0.001²), b = 0; fused recurrence) and a linear read-out, as in IndRNN's
+    /// adding-problem code.
     /// </summary>
     internal sealed class IndRnnModel : AddingModel
     {
-        private readonly IndRnn rnn;
+        private readonly IndRNN rnn;
         private readonly Linear readout;
 
         public IndRnnModel(Options o) : base(nameof(IndRnnModel))
         {
-            rnn = new IndRnn(AddingData.Features, o.Hidden, o.Layers, mag: 2.0, maxSequenceLength: o.Length,
+            rnn = new IndRNN(AddingData.Features, o.Hidden, numLayers: o.Layers, mag: 2.0, maxSequenceLength: o.Length,
                 longMemoryLastLayer: true, inputWeightStd: 0.001);
             readout = nn.Linear(o.Hidden, 1);
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor input) => ReadLastStep(readout, rnn.call(input));
+        public override Tensor forward(Tensor input)
+        {
+            var (output, finalState) = rnn.call(input);
+            finalState.Dispose();
+            return ReadLastStep(readout, output);
+        }
 
         public override void ApplyConstraints() => rnn.ApplyConstraints();
 
         /// <summary>Per layer u and the memory horizons; ‖U_s‖₂ is NaN (an IndRNN has no short-term part).</summary>
-        public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Cells
-            .Select((cell, index) => new LayerDiagnostics(index, cell.RecurrentWeights(), cell.MemoryHorizons(),
-                double.NaN, cell.RecurrentBound))
-            .ToList();
+        public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Diagnose();
     }
 
     /// <summary>TorchSharp's nn.LSTM (numLayers × H, PyTorch's default initialisation) and a linear read-out.</summary>

@@ -107,18 +107,8 @@ namespace DuRnn
             layers = new ModuleList<DuRNNLayer>(CreateLayers());
             if (bidirectional)
                 layers_reverse = new ModuleList<DuRNNLayer>(CreateLayers());
-            if (batchNorm && numLayers > 1)
-            {
-                var bns = new List<BatchNorm1d>();
-                for (long l = 0; l < numLayers - 1; l++)
-                {
-                    var norm = torch.nn.BatchNorm1d(OutputSize, device: device, dtype: dtype);
-                    // TorchSharp gives the step count the module's dtype; PyTorch (and its state dicts) use int64.
-                    norm.num_batches_tracked = torch.tensor(0L, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
-                    bns.Add(norm);
-                }
-                norms = new ModuleList<BatchNorm1d>(bns.ToArray());
-            }
+            if (batchNorm)
+                norms = Stacking.CreateNorms(numLayers, OutputSize, device, dtype);
             RegisterComponents();
         }
 
@@ -251,13 +241,10 @@ namespace DuRnn
             ValidatePacked(input, state);
             using var scope = torch.NewDisposeScope();
             // (T, B, I) in the original order, zeros at padded steps, with the lengths (int64, CPU) in that order.
-            var (padded, lengths) = torch.nn.utils.rnn.pad_packed_sequence(input);
-            var checkedLengths = SequenceLengths.Check(lengths, padded.shape[1], padded.shape[0], nameof(input));
+            var (padded, lengths, checkedLengths) = Stacking.Unpack(input, nameof(input));
             var (output, newState) = Run(padded, checkedLengths, state);
-            // Packing sorts the lengths exactly as packing the input did (same values, same sort), so the output has
-            // the input's batch_sizes and sorted_indices; an input packed with enforce_sorted has no indices, nor has this.
-            bool presorted = input.sorted_indices.IsInvalid;
-            var packed = torch.nn.utils.rnn.pack_padded_sequence(output, lengths, batch_first: false, enforce_sorted: presorted);
+            // Packed like the input (same lengths, same sort): the input's batch_sizes and sorted_indices.
+            var packed = Stacking.Repack(output, lengths, input);
             return (packed.MoveToOuterDisposeScope(), newState.MoveToOuterDisposeScope());
         }
 
@@ -324,7 +311,7 @@ namespace DuRnn
         /// </summary>
         private (Tensor output, DuRNNState state) Run(Tensor x, SequenceLengths? lengths, DuRNNState? state)
         {
-            long steps = x.shape[0], batch = x.shape[1], directions = NumDirections, features = OutputSize;
+            long directions = NumDirections;
             if (lengths is not null && lengths.Full) lengths = null;
             Tensor? lengthsTensor = null, reverseIndex = null, validRows = null;
             if (lengths is not null)
@@ -348,44 +335,25 @@ namespace DuRnn
                 {
                     // The backward direction reads each sequence's valid part reversed; its outputs are put back in
                     // time order, so that output t holds both directions' h at step t.
-                    var reversed = Reverse(layerInput, reverseIndex);
+                    var reversed = Stacking.Reverse(layerInput, reverseIndex);
                     var (yr, sr, hr) = layers_reverse[l].call(reversed, state?.ShortTerm[k + 1], state?.LongTerm[k + 1], lengthsTensor);
                     finalShort[k + 1] = sr;
                     finalLong[k + 1] = hr;
-                    y = torch.cat(new[] { y, Reverse(yr, reverseIndex) }, 2);
+                    y = torch.cat(new[] { y, Stacking.Reverse(yr, reverseIndex) }, 2);
                 }
-                if (Residual && layerInput.shape[2] == features)
-                    y = torch.add(y, layerInput, Scalars.One);
+                if (Residual)
+                    y = Stacking.Residual(y, layerInput);
                 if (l < NumLayers - 1)
                 {
+                    // BatchNorm's statistics over the valid steps only; padded positions stay zero.
                     if (norms is not null)
-                    {
-                        var flat = y.reshape(steps * batch, features);
-                        if (validRows is null)
-                            y = norms[l].call(flat).reshape(steps, batch, features);
-                        else
-                        {
-                            // Statistics over the valid steps only; padded positions stay zero.
-                            var normalized = norms[l].call(flat.index_select(0, validRows));
-                            y = torch.zeros_like(flat).index_copy(0, validRows, normalized).reshape(steps, batch, features);
-                        }
-                    }
-                    if (training && Dropout > 0)
-                    {
-                        using var keep = (1 - Dropout).ToScalar();
-                        var mask = torch.empty(1, batch, features, dtype: y.dtype, device: y.device)
-                            .bernoulli_(1 - Dropout).div_(keep);
-                        y = y * mask;
-                    }
+                        y = Stacking.Normalize(norms[l], y, validRows);
+                    y = Stacking.Dropout(y, Dropout, training);
                 }
                 x = y;
             }
             return (x, new DuRNNState(torch.stack(finalShort), torch.stack(finalLong)));
         }
-
-        /// <summary>Time-reverses a (T, B, F) tensor: whole sequences (flip) or only each sequence's valid part.</summary>
-        private static Tensor Reverse(Tensor x, Tensor? reverseIndex) =>
-            reverseIndex is null ? x.flip(0) : x.gather(0, reverseIndex.expand(x.shape[0], x.shape[1], x.shape[2]));
 
         internal (Device device, ScalarType dtype) ParameterDeviceAndType()
         {

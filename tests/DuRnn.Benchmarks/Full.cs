@@ -30,7 +30,7 @@ namespace DuRnn.Benchmarks
     /// <summary>
     /// The full grid for BenchmarkDotNet: T ∈ {100, 500, 2000, 5000}, B ∈ {1, 32}, H ∈ {128, 512}, one layer,
     /// I = 8, float32, CPU, 2 threads; nn.LSTM is the baseline (Ratio column), DuRNN runs once per
-    /// <see cref="DuRNNImplementation"/> value.
+    /// <see cref="DuRNNImplementation"/> value, IndRNN with its fast path (Auto).
     /// </summary>
     [MemoryDiagnoser]
     public abstract class RecurrentBenchmarks
@@ -67,6 +67,10 @@ namespace DuRnn.Benchmarks
         [GlobalSetup(Target = nameof(RnnRelu))]
         public void SetupRnnRelu() => Setup(ModelSpec.RnnRelu);
 
+        /// <summary>Creates the IndRNN (fast path) and its input.</summary>
+        [GlobalSetup(Target = nameof(IndRnn))]
+        public void SetupIndRnn() => Setup(ModelSpec.IndRnnFast);
+
         /// <summary>Creates the DuRNN and its input (the path is set per invocation from the argument).</summary>
         [GlobalSetup(Target = nameof(Durnn))]
         public void SetupDurnn() => Setup(ModelSpec.DuRnnFast);
@@ -87,6 +91,10 @@ namespace DuRnn.Benchmarks
             workload!.UseImplementation(path.Implementation);
             workload.Step(Mode);
         }
+
+        /// <summary>IndRNN, fast path (Auto).</summary>
+        [Benchmark(Description = "IndRNN")]
+        public void IndRnn() => workload!.Step(Mode);
 
         /// <summary>torch.nn.LSTM, the baseline.</summary>
         [Benchmark(Baseline = true, Description = "nn.LSTM")]
@@ -196,6 +204,7 @@ namespace DuRnn.Benchmarks
                     nameof(RecurrentBenchmarks.Lstm) => ModelSpec.Lstm,
                     nameof(RecurrentBenchmarks.Gru) => ModelSpec.Gru,
                     nameof(RecurrentBenchmarks.RnnRelu) => ModelSpec.RnnRelu,
+                    nameof(RecurrentBenchmarks.IndRnn) => ModelSpec.IndRnnFast,
                     _ => new ModelSpec(ModelKind.DuRnn, ((DuRnnPath)bc.Parameters.Items.Single(i => i.IsArgument).Value).Implementation),
                 };
                 long t = Convert.ToInt64(bc.Parameters["T"]), b = Convert.ToInt64(bc.Parameters["B"]), h = Convert.ToInt64(bc.Parameters["H"]);

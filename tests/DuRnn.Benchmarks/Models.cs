@@ -13,6 +13,9 @@ namespace DuRnn.Benchmarks
         /// <summary><see cref="DuRnn.DuRNN"/> with a given <see cref="DuRNNImplementation"/>.</summary>
         DuRnn,
 
+        /// <summary><see cref="DuRnn.IndRNN"/> with a given <see cref="DuRNNImplementation"/>.</summary>
+        IndRnn,
+
         /// <summary><c>torch.nn.LSTM</c>: the baseline of every ratio.</summary>
         Lstm,
 
@@ -33,7 +36,7 @@ namespace DuRnn.Benchmarks
         Inference,
     }
 
-    /// <summary>One model to measure: a kind and, for DuRNN, the implementation path.</summary>
+    /// <summary>One model to measure: a kind and, for DuRNN and IndRNN, the implementation path.</summary>
     public sealed record ModelSpec(ModelKind Kind, DuRNNImplementation Implementation = DuRNNImplementation.Auto)
     {
         /// <summary>The baseline of every ratio.</summary>
@@ -51,12 +54,15 @@ namespace DuRnn.Benchmarks
         /// <summary>DuRNN's step-by-step reference path.</summary>
         public static readonly ModelSpec DuRnnReference = new(ModelKind.DuRnn, DuRNNImplementation.Reference);
 
+        /// <summary>IndRNN's fast path: <see cref="DuRNNImplementation.Auto"/> (the fused recurrence on the CPU).</summary>
+        public static readonly ModelSpec IndRnnFast = new(ModelKind.IndRnn, DuRNNImplementation.Auto);
+
         /// <summary>Every DuRNN implementation the library defines (read from the enum, so new ones appear here).</summary>
         public static IEnumerable<ModelSpec> DuRnnAll =>
             Enum.GetValues<DuRNNImplementation>().Select(i => new ModelSpec(ModelKind.DuRnn, i));
 
-        /// <summary>All models: the DuRNN paths first, then the TorchSharp baselines.</summary>
-        public static IEnumerable<ModelSpec> All => DuRnnAll.Concat(new[] { Lstm, Gru, RnnRelu });
+        /// <summary>All models: the DuRNN paths first, then IndRNN's fast path, then the TorchSharp baselines.</summary>
+        public static IEnumerable<ModelSpec> All => DuRnnAll.Concat(new[] { IndRnnFast, Lstm, Gru, RnnRelu });
 
         /// <summary>True for DuRNN's fast path (Auto).</summary>
         public bool IsFastPath => Kind == ModelKind.DuRnn && Implementation == DuRNNImplementation.Auto;
@@ -70,6 +76,7 @@ namespace DuRnn.Benchmarks
             ModelKind.Lstm => "nn.LSTM",
             ModelKind.Gru => "nn.GRU",
             ModelKind.RnnRelu => "nn.RNN (ReLU)",
+            ModelKind.IndRnn => Implementation == DuRNNImplementation.Auto ? "IndRNN fast path (Auto)" : $"IndRNN {Implementation}",
             _ => Implementation == DuRNNImplementation.Auto ? "DuRNN fast path (Auto)" : $"DuRNN {Implementation}",
         };
 
@@ -79,6 +86,7 @@ namespace DuRnn.Benchmarks
             ModelKind.Lstm => "lstm",
             ModelKind.Gru => "gru",
             ModelKind.RnnRelu => "rnn-relu",
+            ModelKind.IndRnn => "indrnn-" + Implementation.ToString().ToLowerInvariant(),
             _ => "durnn-" + Implementation.ToString().ToLowerInvariant(),
         };
 
@@ -137,6 +145,17 @@ namespace DuRnn.Benchmarks
                 case ModelKind.RnnRelu:
                 {
                     var m = nn.RNN(InputSize, hidden, layers, nn.NonLinearities.ReLU);
+                    module = m;
+                    forward = x =>
+                    {
+                        var (y, h) = m.call(x);
+                        return (y, new[] { h });
+                    };
+                    break;
+                }
+                case ModelKind.IndRnn:
+                {
+                    var m = new IndRNN(InputSize, hidden, layers) { Implementation = spec.Implementation };
                     module = m;
                     forward = x =>
                     {

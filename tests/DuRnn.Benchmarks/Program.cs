@@ -86,6 +86,8 @@ namespace DuRnn.Benchmarks
             Console.WriteLine($"Machine: {Machine.Describe()}");
             Console.WriteLine();
             Report.PrintTimes(Console.Out, results);
+            Console.WriteLine();
+            Report.PrintIndRnn(Console.Out, results);
             if (memoryResults is not null)
             {
                 Console.WriteLine();

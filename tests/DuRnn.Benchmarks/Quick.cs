@@ -119,6 +119,8 @@ namespace DuRnn.Benchmarks
                 o.WriteLine($"WARNING: the load average exceeded the {Environment.ProcessorCount} cores: other processes competed for the CPU; the times are unreliable.");
             o.WriteLine();
             Report.PrintTimes(o, results);
+            o.WriteLine();
+            Report.PrintIndRnn(o, results);
             if (memory is not null)
             {
                 o.WriteLine();

@@ -38,6 +38,24 @@ namespace DuRnn.Benchmarks
             }
         }
 
+        /// <summary>
+        /// IndRNN's fast path against TorchSharp's native recurrent layers: per measured cell its median, and its ratios
+        /// to nn.LSTM and to nn.RNN (ReLU) of the same mode and (T, B, H). nn.RNN (ReLU) is the closest native layer
+        /// (one full H×H recurrent product per step where IndRNN has an element-wise one).
+        /// </summary>
+        public static void PrintIndRnn(TextWriter w, IReadOnlyList<TimeResult> results)
+        {
+            w.WriteLine("| IndRNN fast path | mode | T | B | H | median ms | ratio to nn.LSTM | ratio to nn.RNN (ReLU) |");
+            w.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in results.Where(r => r.Model == ModelSpec.IndRnnFast && r.MedianMs is not null)
+                         .OrderBy(r => r.Mode).ThenBy(r => r.B).ThenBy(r => r.H).ThenBy(r => r.T))
+            {
+                string toLstm = Ratio(r.MedianMs, Lstm(results, r.Mode, r.T, r.B, r.H)) is double q ? q.ToString("F2", Inv) : "–";
+                string toRnn = Ratio(r.MedianMs, Find(results, ModelSpec.RnnRelu, r.Mode, r.T, r.B, r.H)) is double v ? v.ToString("F2", Inv) : "–";
+                w.WriteLine($"| {r.Model.Label} | {ModeLabel(r.Mode)} | {r.T} | {r.B} | {r.H} | {Fmt(r.MedianMs!.Value)} | {toLstm} | {toRnn} |");
+            }
+        }
+
         /// <summary>The memory table (peak resident set size of a child process per model).</summary>
         public static void PrintMemory(TextWriter w, IReadOnlyList<MemoryResult> memory)
         {

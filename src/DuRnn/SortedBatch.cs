@@ -1,0 +1,53 @@
+using System.Linq;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DuRnn
+{
+    /// <summary>
+    /// A variable-length batch prepared once per stack call (by <see cref="IndRNN"/>, for every layer and direction of
+    /// <see cref="IndRNNSequence"/>): the order that sorts the sequences by decreasing length (PyTorch's packed
+    /// layout, which the fused recurrence needs), and in that order which positions are valid, PyTorch's
+    /// <c>batch_sizes</c>, each row's last valid step, where each valid part reversed lands and the flat indices of the
+    /// valid positions.
+    /// </summary>
+    internal sealed class SortedBatch
+    {
+        private readonly Tensor? order;
+        private readonly Tensor? restore;
+
+        /// <summary>Builds the index tensors of <paramref name="lengths"/> (in batch order) on <paramref name="device"/>.</summary>
+        internal SortedBatch(SequenceLengths lengths, Device device)
+        {
+            var descending = lengths.DescendingOrder();
+            if (descending.Where((b, i) => b != i).Any())
+            {
+                order = torch.tensor(descending, dtype: ScalarType.Int64, device: device);
+                restore = order.argsort();
+            }
+            Lengths = SequenceLengths.Check(descending.Select(b => lengths.Values[b]).ToArray(), lengths.Steps, "lengths");
+            Valid = Lengths.Valid(device);
+            BatchSizes = Lengths.BatchSizes();
+            var last = Lengths.Values.Select(v => v - 1).ToArray();
+            LastStep = torch.tensor(last, new[] { 1L, Lengths.Batch, 1L }, dtype: ScalarType.Int64, device: device);
+        }
+
+        /// <summary>The lengths in decreasing order: the order of the rows after <see cref="Sort"/>.</summary>
+        internal SequenceLengths Lengths { get; }
+
+        /// <summary>(T, B, 1) bool, sorted rows: true where t &lt; len_b.</summary>
+        internal Tensor Valid { get; }
+
+        /// <summary>For each step t, the number of rows valid at t (the first ones, in sorted order).</summary>
+        internal int[] BatchSizes { get; }
+
+        /// <summary>(1, B, 1) int64, sorted rows: len_b − 1, to gather the final states.</summary>
+        internal Tensor LastStep { get; }
+
+        /// <summary>The rows of <paramref name="x"/> along <paramref name="dim"/> in sorted order.</summary>
+        internal Tensor Sort(Tensor x, long dim) => order is null ? x : x.index_select(dim, order);
+
+        /// <summary>The rows of <paramref name="x"/> along <paramref name="dim"/> back in the caller's order.</summary>
+        internal Tensor Unsort(Tensor x, long dim) => restore is null ? x : x.index_select(dim, restore);
+    }
+}
