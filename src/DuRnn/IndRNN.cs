@@ -73,14 +73,9 @@ namespace DuRnn
             Device? device = null, ScalarType? dtype = null)
             : base(nameof(IndRNN))
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(hiddenSize, nameof(hiddenSize));
             Check.Positive(numLayers, nameof(numLayers));
-            Check.FloatingDType(dtype, nameof(dtype));
-            Check.NonNegativeFinite(inputWeightStd, nameof(inputWeightStd));
-            if (!(dropout >= 0 && dropout < 1))
-                throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "dropout must be in [0, 1).");
-            // MAG and maxSequenceLength are checked by the cells (LongTermCell), with these argument names.
+            Check.Dropout(dropout, nameof(dropout));
+            var options = Check.LongTermOptions(inputSize, hiddenSize, mag, maxSequenceLength, inputWeightStd, nameof(inputWeightStd), dtype);
 
             InputSize = inputSize;
             HiddenSize = hiddenSize;
@@ -101,7 +96,7 @@ namespace DuRnn
                 for (long l = 0; l < numLayers; l++)
                 {
                     list.Add(new LongTermCell(l == 0 ? inputSize : OutputSize, hiddenSize, mag, maxSequenceLength,
-                        longMemoryLastLayer && l == numLayers - 1, inputWeightStd, device, dtype));
+                        longMemoryLastLayer && l == numLayers - 1, inputWeightStd, device, dtype, options));
                 }
                 return list.ToArray();
             }
@@ -111,6 +106,19 @@ namespace DuRnn
             if (batchNorm)
                 norms = Stacking.CreateNorms(numLayers, OutputSize, device, dtype);
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Re-applies the documented initialisation in place, as the constructor did: every layer's W, b and u
+        /// (<see cref="LongTermCell.reset_parameters"/>, forward layers first, then the backward ones) and every BatchNorm
+        /// (weight 1, bias 0, running statistics reset). With the same <c>torch.manual_seed</c> before it, the parameters
+        /// equal those of a newly constructed stack.
+        /// </summary>
+        public void reset_parameters()
+        {
+            foreach (var layer in layers_reverse is null ? layers : layers.Concat(layers_reverse)) layer.reset_parameters();
+            if (norms is null) return;
+            foreach (var norm in norms) norm.reset_parameters();
         }
 
         /// <summary>The number of input features.</summary>
@@ -349,43 +357,18 @@ namespace DuRnn
             return (batch.Unsort(x, 1), batch.Unsort(hn, 1));
         }
 
-        private (Device device, ScalarType dtype) ParameterDeviceAndType()
-        {
-            var w = layers[0].weight_ih;
-            return (w.device, w.dtype);
-        }
+        /// <summary>A parameter of the stack: inputs and states must have its dtype and device.</summary>
+        private Tensor AnyParameter => layers[0].weight_ih;
 
         private void ValidateInput(Tensor input, Tensor? h0)
         {
-            if (input is null) throw new ArgumentNullException(nameof(input));
-            var (device, dtype) = ParameterDeviceAndType();
-            string layout = BatchFirst ? "(B, T, I)" : "(T, B, I)";
-            if (input.dim() != 3)
-                throw new ArgumentException($"input must be 3-D {layout} with I = {InputSize}; got shape {Check.Shape(input)}.", nameof(input));
-            if (input.dtype != dtype)
-                throw new ArgumentException($"input must have dtype {dtype} (the module's); got {input.dtype}.", nameof(input));
-            if (input.device.type != device.type || input.device.index != device.index)
-                throw new ArgumentException($"input must be on device {device} (the module's); got {input.device}.", nameof(input));
-            if (input.shape[2] != InputSize)
-                throw new ArgumentException($"input must be {layout} with I = {InputSize}; got shape {Check.Shape(input)}.", nameof(input));
-            long steps = input.shape[BatchFirst ? 1 : 0], batch = input.shape[BatchFirst ? 0 : 1];
-            if (steps == 0)
-                throw new ArgumentException($"input must have at least one time step (T > 0); got shape {Check.Shape(input)}.", nameof(input));
-            if (batch == 0)
-                throw new ArgumentException($"input must hold at least one sequence (B > 0); got shape {Check.Shape(input)}.", nameof(input));
+            var (_, batch) = Check.Sequence(input, nameof(input), InputSize, BatchFirst, AnyParameter);
             ValidateState(h0, batch);
         }
 
         private void ValidatePacked(PackedSequence input, Tensor? h0)
         {
-            var (device, dtype) = ParameterDeviceAndType();
-            var data = input.data;
-            if (data.dim() != 2 || data.shape[1] != InputSize)
-                throw new ArgumentException($"input.data must be 2-D (Σ lengths, I) with I = {InputSize}; got shape {Check.Shape(data)}.", nameof(input));
-            if (data.dtype != dtype)
-                throw new ArgumentException($"input.data must have dtype {dtype} (the module's); got {data.dtype}.", nameof(input));
-            if (data.device.type != device.type || data.device.index != device.index)
-                throw new ArgumentException($"input.data must be on device {device} (the module's); got {data.device}.", nameof(input));
+            Check.PackedData(input.data, nameof(input), InputSize, AnyParameter);
             using var first = input.batch_sizes[0];
             ValidateState(h0, first.item<long>());
         }
@@ -393,11 +376,10 @@ namespace DuRnn
         private void ValidateState(Tensor? h0, long batch)
         {
             if (h0 is null) return;
-            var (device, dtype) = ParameterDeviceAndType();
             if (h0.dim() == 1 && h0.dtype == ScalarType.Int64)
                 throw new ArgumentException($"h0 must be the initial state (numLayers·D, B, H) = {Check.Shape(NumLayers * NumDirections, batch, HiddenSize)}; " +
                     $"got a 1-D int64 tensor of shape {Check.Shape(h0)}. Lengths go in call(input, lengths, h0), with h0 (or null) as the third argument.", nameof(h0));
-            Check.Tensor(h0, nameof(h0), new[] { NumLayers * NumDirections, batch, HiddenSize }, dtype, device);
+            Check.Tensor(h0, nameof(h0), new[] { NumLayers * NumDirections, batch, HiddenSize }, AnyParameter);
         }
     }
 }

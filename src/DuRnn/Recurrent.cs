@@ -42,5 +42,30 @@ namespace DuRnn
             double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null) =>
             new(inputSize, hiddenSize, numLayers, shortTermSize, activation, shortTermConstraint, mag, maxSequenceLength,
                 longMemoryLastLayer, batchNorm, residual, batchFirst, dropout, longTermInputWeightStd, device, dtype, bidirectional);
+
+        /// <summary>
+        /// Creates a multi-layer IndRNN: the same as <see cref="DuRnn.IndRNN(long, long, long, double, long?, bool, bool,
+        /// bool, bool, double, double, bool, Device?, ScalarType?)"/>, whose documentation describes every option.
+        /// </summary>
+        /// <param name="inputSize">The number of expected features in the input x.</param>
+        /// <param name="hiddenSize">H, the number of neurons per layer and direction.</param>
+        /// <param name="numLayers">Number of recurrent layers (default 1).</param>
+        /// <param name="mag">MAG in U_bound = MAG^(1/T_max) (default 2).</param>
+        /// <param name="maxSequenceLength">T_max, the longest dependency to keep; <c>null</c> means U_bound = 1.</param>
+        /// <param name="longMemoryLastLayer">Initialise the last layer's u in [U_lowbound, U_bound].</param>
+        /// <param name="batchNorm">BatchNorm over batch and time between layers.</param>
+        /// <param name="residual">Residual connections where sizes match.</param>
+        /// <param name="batchFirst">Input and output are (B, T, feature) instead of (T, B, feature).</param>
+        /// <param name="dropout">Dropout between layers, one mask per sequence (default 0).</param>
+        /// <param name="bidirectional">A second direction reads every sequence backwards (D = 2).</param>
+        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²).</param>
+        /// <param name="device">The desired device of the parameters and buffers.</param>
+        /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
+        public static IndRNN IndRNN(long inputSize, long hiddenSize, long numLayers = 1, double mag = 2.0,
+            long? maxSequenceLength = null, bool longMemoryLastLayer = false, bool batchNorm = false, bool residual = false,
+            bool batchFirst = false, double dropout = 0.0, bool bidirectional = false, double inputWeightStd = 0.001,
+            Device? device = null, ScalarType? dtype = null) =>
+            new(inputSize, hiddenSize, numLayers, mag, maxSequenceLength, longMemoryLastLayer, batchNorm, residual, batchFirst,
+                dropout, inputWeightStd, bidirectional, device, dtype);
     }
 }

@@ -137,7 +137,9 @@ namespace DuRnn.Tests
         [MemberData(nameof(BadOptions))]
         public void OptionsOutOfRange(string parameter, Action construct)
         {
+            long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
             construct.Should().Throw<ArgumentException>().Which.ParamName.Should().Be(parameter);
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before, "every option is checked before anything is allocated");
         }
     }
 }
