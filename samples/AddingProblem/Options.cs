@@ -16,7 +16,7 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>The library's <see cref="DuRnn.DuRNN"/> stack.</summary>
         DuRnn,
 
-        /// <summary>A plain IndRNN stack built from the library's <see cref="DuRnn.LongTermCell"/>.</summary>
+        /// <summary>The library's <see cref="DuRnn.IndRNN"/> stack.</summary>
         IndRnn,
 
         /// <summary>TorchSharp's nn.LSTM.</summary>
