@@ -29,6 +29,22 @@ namespace DuRnn.Samples.AddingProblem
         public virtual IReadOnlyList<LayerDiagnostics> Diagnose() => Array.Empty<LayerDiagnostics>();
 
         /// <summary>
+        /// Adam's parameter groups (IndRNN's recipe): weight decay on the weight matrices (2-D), none on the 1-D
+        /// parameters (biases and the recurrent u). β₂ is set to 0.999 explicitly: TorchSharp 0.107's
+        /// <c>torch.optim.Adam(IEnumerable&lt;ParamGroup&gt;, ...)</c> factory defaults it to 0.99. DuRNN models use the
+        /// library's <see cref="DuRNN.ParameterGroups"/>, which adds the long-sequence learning rate of W_h and b_h.
+        /// </summary>
+        public virtual IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay)
+        {
+            var all = parameters().ToList();
+            return new List<Adam.ParamGroup>
+            {
+                new(all.Where(p => p.dim() >= 2).ToList(), lr: lr, beta1: 0.9, beta2: 0.999, weight_decay: weightDecay),
+                new(all.Where(p => p.dim() < 2).ToList(), lr: lr, beta1: 0.9, beta2: 0.999, weight_decay: 0),
+            };
+        }
+
+        /// <summary>
         /// Creates one of the compared models, with the sizes of <paramref name="options"/>. Random draws use
         /// torch's global generator: seed it first.
         /// </summary>
@@ -100,6 +116,10 @@ namespace DuRnn.Samples.AddingProblem
         public override void ApplyConstraints() => rnn.ApplyConstraints();
 
         public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Diagnose();
+
+        /// <summary>The library's groups for the stack, with the read-out's parameters in the ordinary ones.</summary>
+        public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay) =>
+            rnn.ParameterGroups(lr, weightDecay, readout.parameters());
     }
 
     /// <summary>Which part of DuRNN an ablation removes (the parameters it fixes are frozen).</summary>

@@ -113,23 +113,10 @@ namespace DuRnn.Samples.AddingProblem
             }
         }
 
-        /// <summary>
-        /// Adam with two parameter groups: weight decay on the weight matrices (2-D), none on the 1-D parameters
-        /// (biases and IndRNN's/DuRNN's recurrent u). β₂ is set to 0.999 explicitly: TorchSharp 0.107's
-        /// <c>torch.optim.Adam(IEnumerable&lt;ParamGroup&gt;, ...)</c> factory defaults it to 0.99.
-        /// </summary>
-        private static Adam CreateOptimizer(AddingModel model, Options options)
-        {
-            var all = model.parameters().ToList();
-            var groups = new List<Adam.ParamGroup>
-            {
-                new(all.Where(p => p.dim() >= 2).ToList(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999,
-                    weight_decay: options.WeightDecay),
-                new(all.Where(p => p.dim() < 2).ToList(), lr: options.LearningRate, beta1: 0.9, beta2: 0.999,
-                    weight_decay: 0),
-            };
-            return optim.Adam(groups, lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
-        }
+        /// <summary>Adam over the model's parameter groups (<see cref="AddingModel.ParameterGroups"/>).</summary>
+        private static Adam CreateOptimizer(AddingModel model, Options options) =>
+            optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay), lr: options.LearningRate,
+                beta1: 0.9, beta2: 0.999);
 
         private static double TrainStep(AddingModel model, Adam optimizer, AddingData data, int batch)
         {

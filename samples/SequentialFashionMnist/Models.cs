@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -31,6 +32,13 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public virtual void ApplyConstraints()
         {
         }
+
+        /// <summary>
+        /// Adam's parameter groups: one group at <paramref name="lr"/> (β = 0.9, 0.999, no weight decay); DuRNN models use
+        /// the library's <see cref="DuRNN.ParameterGroups"/> (the long-sequence learning rate of W_h and b_h).
+        /// </summary>
+        public virtual IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr) =>
+            new[] { new Adam.ParamGroup(parameters().ToList(), lr: lr, beta1: 0.9, beta2: 0.999) };
     }
 
     /// <summary>The library's DuRNN stack and a Linear readout.</summary>
@@ -71,6 +79,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>The recurrent stack (for diagnostics).</summary>
         public DuRNN Rnn => rnn;
+
+        /// <summary>The library's groups for the stack; the read-out (and its BatchNorm) in the ordinary ones.</summary>
+        public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr) =>
+            rnn.ParameterGroups(lr, 0, readout.parameters().Concat(norm?.parameters() ?? Enumerable.Empty<Parameter>()));
 
         /// <inheritdoc/>
         public override Tensor forward(Tensor input)

@@ -72,7 +72,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public ModelResult Train(ModelKind kind, SequenceClassifier model, ITrainingProgress progress)
         {
             var parameters = model.parameters().ToList();
-            using var optimizer = optim.Adam(parameters, lr: options.LearningRate);
+            using var optimizer = optim.Adam(model.ParameterGroups(options.LearningRate), lr: options.LearningRate,
+                beta1: 0.9, beta2: 0.999);
             var shuffle = new Random(options.Seed);            // the same image order for every model
             var order = Enumerable.Range(0, data.TrainCount).Select(i => (long)i).ToArray();
             var epochs = new List<EpochRecord>();

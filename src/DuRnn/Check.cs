@@ -82,20 +82,20 @@ namespace DuRnn
         }
 
         internal static Checked LongTermOptions(long inputSize, long hiddenSize, double mag, long? maxSequenceLength,
-            double inputWeightStd, string inputWeightStdName, ScalarType? dtype)
+            double? inputWeightStd, string inputWeightStdName, ScalarType? dtype)
         {
             Positive(inputSize, nameof(inputSize));
             Positive(hiddenSize, nameof(hiddenSize));
             Mag(mag, nameof(mag));
             MaxSequenceLength(maxSequenceLength, nameof(maxSequenceLength));
-            NonNegativeFinite(inputWeightStd, inputWeightStdName);
+            if (inputWeightStd is double std) NonNegativeFinite(std, inputWeightStdName);
             FloatingDType(dtype, nameof(dtype));
             return default;
         }
 
         /// <summary>The options of one DuRNN layer: those of its three cells.</summary>
         internal static Checked LayerOptions(long inputSize, long hiddenSize, long? shortTermSize, ShortTermActivation activation,
-            double mag, long? maxSequenceLength, double longTermInputWeightStd, ScalarType? dtype)
+            double mag, long? maxSequenceLength, double? longTermInputWeightStd, ScalarType? dtype)
         {
             Positive(hiddenSize, nameof(hiddenSize));
             if (shortTermSize is long s) Positive(s, nameof(shortTermSize));

@@ -60,7 +60,9 @@ namespace DuRnn
         /// The state is laid out (numLayers·D, B, ·) either way.</param>
         /// <param name="dropout">If non-zero, a dropout layer with this probability on the outputs of each layer
         /// except the last, with one mask per sequence shared over all steps (train mode only). Default: 0.</param>
-        /// <param name="longTermInputWeightStd">σ_h of the long-term input weights W_h ~ N(0, σ_h²) (default 0.001).</param>
+        /// <param name="longTermInputWeightStd">σ_h of the long-term input weights W_h ~ N(0, σ_h²); <c>null</c> (default) means
+        /// <see cref="LongTermCell.DefaultInputWeightStd"/>: 0.001 up to T_max = 100, scaled down with T_max beyond, so
+        /// that the untrained output does not grow with the sequence length.</param>
         /// <param name="device">The desired device of the parameters and buffers.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
         /// <param name="bidirectional">If true, a bidirectional DuRNN (D = 2): every layer has a second set of cells
@@ -71,7 +73,7 @@ namespace DuRnn
             ShortTermActivation activation = ShortTermActivation.ReLU, ShortTermConstraint? shortTermConstraint = null,
             double mag = 2.0, long? maxSequenceLength = null, bool longMemoryLastLayer = false,
             bool batchNorm = false, bool residual = false, bool batchFirst = false, double dropout = 0.0,
-            double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null, bool bidirectional = false)
+            double? longTermInputWeightStd = null, Device? device = null, ScalarType? dtype = null, bool bidirectional = false)
             : base(nameof(DuRNN))
         {
             Check.Positive(numLayers, nameof(numLayers));
@@ -110,6 +112,44 @@ namespace DuRnn
             if (batchNorm)
                 norms = Stacking.CreateNorms(numLayers, OutputSize, device, dtype);
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Adam's parameter groups for training this DuRNN (and the modules trained with it) as the README's loop and the
+        /// samples do: the weight matrices with <paramref name="weightDecay"/>, the 1-D parameters (biases, u) without it
+        /// (IndRNN's practice), and every layer's long-term input weights W_h and bias b_h with the learning rate
+        /// <paramref name="lr"/> · <see cref="LongTermCell.LearningRateScale"/> (1 up to T_max = 100, smaller beyond), so
+        /// that an optimizer step moves the output by about as much at any maxSequenceLength.
+        /// </summary>
+        /// <param name="lr">The learning rate (IndRNN's recipe: 2e-4).</param>
+        /// <param name="weightDecay">L2 weight decay of the weight matrices (IndRNN's recipe: 1e-4); never on biases or u.</param>
+        /// <param name="others">Parameters of other modules trained with this one (e.g. a read-out): lr, and the same
+        /// weight-decay split. Null for none.</param>
+        /// <param name="beta1">Adam's β₁.</param>
+        /// <param name="beta2">Adam's β₂ (set explicitly: TorchSharp 0.107's group factory defaults it to 0.99).</param>
+        /// <returns>The groups, for <c>torch.optim.Adam(groups, lr)</c>; every parameter in exactly one.</returns>
+        public IReadOnlyList<TorchSharp.Modules.Adam.ParamGroup> ParameterGroups(double lr, double weightDecay = 0,
+            IEnumerable<Parameter>? others = null, double beta1 = 0.9, double beta2 = 0.999)
+        {
+            if (!(lr > 0) || double.IsInfinity(lr)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "lr must be finite and > 0.");
+            Check.NonNegativeFinite(weightDecay, nameof(weightDecay));
+            TorchSharp.Modules.Adam.ParamGroup Group(IEnumerable<Parameter> ps, double rate, double decay) =>
+                new(ps.ToList(), lr: rate, beta1: beta1, beta2: beta2, weight_decay: decay);
+            var cells = AllLayers.Select(l => l.LongTerm).ToList();
+            var scaled = new HashSet<IntPtr>(cells.SelectMany(c => new[] { c.weight_ih.Handle, c.bias_ih.Handle }));
+            var rest = parameters().Where(p => !scaled.Contains(p.Handle)).Concat(others ?? Enumerable.Empty<Parameter>()).ToList();
+            var groups = new List<TorchSharp.Modules.Adam.ParamGroup>
+            {
+                Group(rest.Where(p => p.dim() >= 2), lr, weightDecay),
+                Group(rest.Where(p => p.dim() < 2), lr, 0),
+            };
+            foreach (var scale in cells.Select(c => c.LearningRateScale).Distinct())
+            {
+                var same = cells.Where(c => c.LearningRateScale == scale).ToList();
+                groups.Add(Group(same.Select(c => c.weight_ih), lr * scale, weightDecay));
+                groups.Add(Group(same.Select(c => c.bias_ih), lr * scale, 0));
+            }
+            return groups;
         }
 
         /// <summary>

@@ -36,13 +36,14 @@ namespace DuRnn
         /// <param name="mag">MAG in U_bound = MAG^(1/T_max) (default 2).</param>
         /// <param name="maxSequenceLength">T_max for U_bound; <c>null</c> means U_bound = 1.</param>
         /// <param name="longMemoryInit">Initialise u ~ U(U_lowbound, U_bound) (long memory from the start).</param>
-        /// <param name="longTermInputWeightStd">σ_h of W_h ~ N(0, σ_h²) (default 0.001).</param>
+        /// <param name="longTermInputWeightStd">σ_h of W_h ~ N(0, σ_h²); <c>null</c> (default) means
+        /// <see cref="LongTermCell.DefaultInputWeightStd"/>(T_max, longMemoryInit).</param>
         /// <param name="device">The desired device of the parameters.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters.</param>
         public DuRNNLayer(long inputSize, long hiddenSize, long? shortTermSize = null,
             ShortTermActivation activation = ShortTermActivation.ReLU, ShortTermConstraint? shortTermConstraint = null,
             double mag = 2.0, long? maxSequenceLength = null, bool longMemoryInit = false,
-            double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            double? longTermInputWeightStd = null, Device? device = null, ScalarType? dtype = null)
             : this(inputSize, hiddenSize, shortTermSize, activation, shortTermConstraint, mag, maxSequenceLength, longMemoryInit,
                 longTermInputWeightStd, device, dtype, Check.LayerOptions(inputSize, hiddenSize, shortTermSize, activation, mag,
                     maxSequenceLength, longTermInputWeightStd, dtype))
@@ -52,7 +53,7 @@ namespace DuRnn
         /// <summary>Creates the layer from options already checked (by this layer's public constructor or the stack's).</summary>
         internal DuRNNLayer(long inputSize, long hiddenSize, long? shortTermSize, ShortTermActivation activation,
             ShortTermConstraint? shortTermConstraint, double mag, long? maxSequenceLength, bool longMemoryInit,
-            double longTermInputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
+            double? longTermInputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(DuRNNLayer))
         {
             long s = shortTermSize ?? hiddenSize;

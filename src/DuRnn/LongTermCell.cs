@@ -38,11 +38,12 @@ namespace DuRnn
         /// <param name="mag">MAG in U_bound = MAG^(1/T_max); must be &gt; 0 (default 2).</param>
         /// <param name="maxSequenceLength">T_max; <c>null</c> means U_bound = 1.</param>
         /// <param name="longMemoryInit">Initialise u ~ U(U_lowbound, U_bound) instead of U(0, U_bound).</param>
-        /// <param name="inputWeightStd">σ_h, the standard deviation of W_h's normal initialisation (default 0.001).</param>
+        /// <param name="inputWeightStd">σ_h, the standard deviation of W_h's normal initialisation; <c>null</c> (default)
+        /// means <see cref="DefaultInputWeightStd"/>(T_max, longMemoryInit).</param>
         /// <param name="device">The desired device of the parameters.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters.</param>
         public LongTermCell(long inputSize, long hiddenSize, double mag = 2.0, long? maxSequenceLength = null,
-            bool longMemoryInit = false, double inputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null)
+            bool longMemoryInit = false, double? inputWeightStd = null, Device? device = null, ScalarType? dtype = null)
             : this(inputSize, hiddenSize, mag, maxSequenceLength, longMemoryInit, inputWeightStd, device, dtype,
                 Check.LongTermOptions(inputSize, hiddenSize, mag, maxSequenceLength, inputWeightStd, nameof(inputWeightStd), dtype))
         {
@@ -50,7 +51,7 @@ namespace DuRnn
 
         /// <summary>Creates the cell from options already checked (by this cell's public constructor or its layer's).</summary>
         internal LongTermCell(long inputSize, long hiddenSize, double mag, long? maxSequenceLength, bool longMemoryInit,
-            double inputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
+            double? inputWeightStd, Device? device, ScalarType? dtype, Check.Checked options)
             : base(nameof(LongTermCell))
         {
             InputSize = inputSize;
@@ -58,7 +59,8 @@ namespace DuRnn
             Mag = mag;
             MaxSequenceLength = maxSequenceLength;
             LongMemoryInit = longMemoryInit;
-            InputWeightStd = inputWeightStd;
+            InputWeightStd = inputWeightStd ?? DefaultInputWeightStd(maxSequenceLength, longMemoryInit);
+            LearningRateScale = DefaultLearningRateScale(maxSequenceLength, longMemoryInit);
             RecurrentBound = maxSequenceLength is long tMax ? Math.Pow(mag, 1.0 / tMax) : 1.0;
             RecurrentLowBound = maxSequenceLength is long tMax2 ? Math.Pow(1.0 / mag, 1.0 / tMax2) : 0.0;
             _weightIH = Init.Empty(new[] { hiddenSize, inputSize }, device, dtype);
@@ -105,6 +107,45 @@ namespace DuRnn
 
         /// <summary>The standard deviation σ_h used to initialise W_h.</summary>
         public double InputWeightStd { get; }
+
+        /// <summary>
+        /// The factor on the learning rate of W_h and b_h in <see cref="DuRNN.ParameterGroups"/>:
+        /// <see cref="DefaultLearningRateScale"/>(T_max, longMemoryInit).
+        /// </summary>
+        public double LearningRateScale { get; }
+
+        /// <summary>The sequence length up to which IndRNN's σ_h = 0.001 and an unscaled learning rate work (T = 100).</summary>
+        public const long ReferenceLength = 100;
+
+        /// <summary>
+        /// σ_h by default: 0.001 up to T_max = <see cref="ReferenceLength"/> (or without T_max); beyond,
+        /// 0.001 · (100 / T_max) in a long-memory layer (every u ≈ 1, so h_T sums T_max inputs and grows like T_max · σ_h)
+        /// and 0.001 · √(100 / T_max) in a layer with u ~ U(0, U_bound) (neuron i sums about 1/(1 − u_i) inputs, whose RMS
+        /// over uniform u grows like √T_max). With it the untrained output keeps about the same size from T_max = 100
+        /// to 20 000 (README, "Long sequences").
+        /// </summary>
+        /// <param name="maxSequenceLength">T_max, or null.</param>
+        /// <param name="longMemoryInit">Whether u starts in [U_lowbound, U_bound].</param>
+        public static double DefaultInputWeightStd(long? maxSequenceLength, bool longMemoryInit)
+        {
+            if (maxSequenceLength is not long t || t <= ReferenceLength) return 0.001;
+            double ratio = (double)ReferenceLength / t;
+            return 0.001 * (longMemoryInit ? ratio : Math.Sqrt(ratio));
+        }
+
+        /// <summary>
+        /// The learning-rate factor of W_h and b_h by default: √(100 / T_max) beyond T_max = <see cref="ReferenceLength"/>,
+        /// 1 up to it or without T_max. Adam moves every entry by about the learning rate whatever its gradient, and
+        /// through T_max steps of accumulation that moves the output by about T_max times as much: the factor keeps the
+        /// first steps from blowing the output up (README, "Long sequences").
+        /// </summary>
+        /// <param name="maxSequenceLength">T_max, or null.</param>
+        /// <param name="longMemoryInit">Whether u starts in [U_lowbound, U_bound].</param>
+        public static double DefaultLearningRateScale(long? maxSequenceLength, bool longMemoryInit)
+        {
+            if (maxSequenceLength is not long t || t <= ReferenceLength) return 1.0;
+            return Math.Sqrt((double)ReferenceLength / t);
+        }
 
         /// <summary>U_bound = MAG^(1/T_max) (1 without T_max): <see cref="ApplyConstraints"/> keeps |u_i| ≤ U_bound.</summary>
         public double RecurrentBound { get; }

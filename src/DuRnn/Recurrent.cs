@@ -15,7 +15,7 @@ namespace DuRnn
     {
         /// <summary>
         /// Creates a multi-layer DuRNN: the same as <see cref="DuRnn.DuRNN(long, long, long, long?, ShortTermActivation,
-        /// ShortTermConstraint?, double, long?, bool, bool, bool, bool, double, double, Device?, ScalarType?, bool)"/>, whose
+        /// ShortTermConstraint?, double, long?, bool, bool, bool, bool, double, double?, Device?, ScalarType?, bool)"/>, whose
         /// documentation describes every option.
         /// </summary>
         /// <param name="inputSize">The number of expected features in the input x.</param>
@@ -32,14 +32,15 @@ namespace DuRnn
         /// <param name="batchFirst">Input and output are (B, T, feature) instead of (T, B, feature).</param>
         /// <param name="dropout">Dropout between layers, one mask per sequence (default 0).</param>
         /// <param name="bidirectional">A second direction reads every sequence backwards (D = 2).</param>
-        /// <param name="longTermInputWeightStd">σ_h of the long-term input weights W_h ~ N(0, σ_h²).</param>
+        /// <param name="longTermInputWeightStd">σ_h of the long-term input weights W_h ~ N(0, σ_h²); <c>null</c>:
+        /// <see cref="LongTermCell.DefaultInputWeightStd"/>.</param>
         /// <param name="device">The desired device of the parameters and buffers.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
         public static DuRNN DuRNN(long inputSize, long hiddenSize, long numLayers = 1, long? shortTermSize = null,
             ShortTermActivation activation = ShortTermActivation.ReLU, ShortTermConstraint? shortTermConstraint = null,
             double mag = 2.0, long? maxSequenceLength = null, bool longMemoryLastLayer = false, bool batchNorm = false,
             bool residual = false, bool batchFirst = false, double dropout = 0.0, bool bidirectional = false,
-            double longTermInputWeightStd = 0.001, Device? device = null, ScalarType? dtype = null) =>
+            double? longTermInputWeightStd = null, Device? device = null, ScalarType? dtype = null) =>
             new(inputSize, hiddenSize, numLayers, shortTermSize, activation, shortTermConstraint, mag, maxSequenceLength,
                 longMemoryLastLayer, batchNorm, residual, batchFirst, dropout, longTermInputWeightStd, device, dtype, bidirectional);
 
