@@ -134,17 +134,20 @@ namespace DuRnn
         }
 
         /// <summary>
-        /// The learning-rate factor of W_h and b_h by default: √(100 / T_max) beyond T_max = <see cref="ReferenceLength"/>,
-        /// 1 up to it or without T_max. Adam moves every entry by about the learning rate whatever its gradient, and
-        /// through T_max steps of accumulation that moves the output by about T_max times as much: the factor keeps the
-        /// first steps from blowing the output up (README, "Long sequences").
+        /// The learning-rate factor of W_h and b_h by default, the same rule as <see cref="DefaultInputWeightStd"/>:
+        /// 1 up to T_max = <see cref="ReferenceLength"/> or without T_max; beyond, 100 / T_max in a long-memory layer and
+        /// √(100 / T_max) in the others. Adam moves every entry by about the learning rate whatever its gradient, and
+        /// through the steps a neuron accumulates that moves the output by as many times as much: the factor keeps one
+        /// step's effect on the output about the same at any T_max (README, "Long sequences"; √(100 / T_max) in the
+        /// long-memory layer too was measured to blow up at T = 3000).
         /// </summary>
         /// <param name="maxSequenceLength">T_max, or null.</param>
         /// <param name="longMemoryInit">Whether u starts in [U_lowbound, U_bound].</param>
         public static double DefaultLearningRateScale(long? maxSequenceLength, bool longMemoryInit)
         {
             if (maxSequenceLength is not long t || t <= ReferenceLength) return 1.0;
-            return Math.Sqrt((double)ReferenceLength / t);
+            double ratio = (double)ReferenceLength / t;
+            return longMemoryInit ? ratio : Math.Sqrt(ratio);
         }
 
         /// <summary>U_bound = MAG^(1/T_max) (1 without T_max): <see cref="ApplyConstraints"/> keeps |u_i| ≤ U_bound.</summary>
