@@ -13,8 +13,9 @@ namespace DuRnn
     /// (IndRNN's rule, U_bound = MAG^(1/T_max)), so that gradients neither explode nor vanish over T_max steps.
     /// </summary>
     /// <remarks>
-    /// Parameters: <c>weight_ih</c> = W_h (H, S), N(0, σ_h²) with σ_h = <see cref="InputWeightStd"/> (default 0.001:
-    /// a small W_h keeps the ReLU state from growing like steps × input while u ≈ 1);
+    /// Parameters: <c>weight_ih</c> = W_h (H, S), N(0, σ_h²) with σ_h = <see cref="InputWeightStd"/> (default
+    /// <see cref="DefaultInputWeightStd"/>: 0.001 up to T_max = 100, smaller beyond — a small W_h keeps the ReLU state
+    /// from growing like steps × input while u ≈ 1);
     /// <c>bias_ih</c> = b_h (H), zeros (a positive b_h would be integrated over time);
     /// <c>weight_hh</c> = u (H), U(0, U_bound), or U(U_lowbound, U_bound) with U_lowbound = (1/MAG)^(1/T_max)
     /// when long memory is requested from the start.
