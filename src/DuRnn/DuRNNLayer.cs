@@ -260,27 +260,18 @@ namespace DuRnn
             }
 
             var shortInput = short_term.InputProjection(input);
-            var shortTerm = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
+            var (shortTerm, sT) = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
 
             var g = gate.call(input, shortTerm);
             // Without a gradient to record, g ⊙ s can overwrite g (σ's backward would need g otherwise).
             var gated = torch.is_grad_enabled() ? g * shortTerm : g.mul_(shortTerm);
             var longInput = long_term.InputProjection(gated);
-            var longTerm = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
-            if (lengths is null)
-                return (longTerm, shortTerm[steps - 1], longTerm[steps - 1]);
-
-            // The final state of each (reordered) row is its state at its last valid step.
-            var lastStep = lengths.Values.OrderByDescending(v => v).Select(v => v - 1).ToArray();
-            var last = torch.tensor(lastStep, new[] { 1L, batch, 1L }, dtype: ScalarType.Int64, device: input.device);
-            var sT = shortTerm.gather(0, last.expand(1, batch, ShortTermSize)).squeeze(0);
-            var hT = longTerm.gather(0, last.expand(1, batch, HiddenSize)).squeeze(0);
-            if (order is not null)
-            {
-                var restore = order.argsort();
-                return (longTerm.index_select(1, restore), sT.index_select(0, restore), hT.index_select(0, restore));
-            }
-            return (longTerm, sT, hT);
+            // The final states (each row's state at its last valid step) are the recurrences' second outputs.
+            var (longTerm, hT) = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
+            if (order is null)
+                return (longTerm, sT, hT);
+            var restore = order.argsort();
+            return (longTerm.index_select(1, restore), sT.index_select(0, restore), hT.index_select(0, restore));
         }
 
         private static bool IsIdentity(long[] order)

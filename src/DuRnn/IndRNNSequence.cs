@@ -91,18 +91,14 @@ namespace DuRnn
         /// <summary>
         /// W x + b for all steps at once, then the whole recurrence as one fused autograd node over raw memory
         /// (<see cref="DuRnn.Fused.LongTermRecurrence"/>): with variable lengths only the first batchSizes[t] rows run
-        /// step t (rows sorted by decreasing length), and each final state is read at its sequence's last valid step.
+        /// step t (rows sorted by decreasing length), and each row's final state (its state at its last valid step) is
+        /// the node's second output.
         /// </summary>
         private static (Tensor, Tensor) Fused(LongTermCell cell, Tensor input, Tensor? h0, SortedBatch? batch)
         {
-            long steps = input.shape[0], rows = input.shape[1], hidden = cell.HiddenSize;
-            h0 ??= torch.zeros(rows, hidden, dtype: input.dtype, device: input.device);
+            h0 ??= torch.zeros(input.shape[1], cell.HiddenSize, dtype: input.dtype, device: input.device);
             var projected = cell.InputProjection(input);
-            var h = DuRnn.Fused.LongTermRecurrence.Run(projected, cell.weight_hh, h0, batch?.BatchSizes);
-            if (batch is null)
-                return (h, h[steps - 1]);
-            var hT = h.gather(0, batch.LastStep.expand(1, rows, hidden)).squeeze(0);
-            return (h, hT);
+            return DuRnn.Fused.LongTermRecurrence.Run(projected, cell.weight_hh, h0, batch?.BatchSizes);
         }
 
         private static Tensor Masked(Tensor output, Tensor? valid) =>

@@ -8,7 +8,7 @@ namespace DuRnn
     /// A variable-length batch prepared once per stack call (by <see cref="IndRNN"/>, for every layer and direction of
     /// <see cref="IndRNNSequence"/>): the order that sorts the sequences by decreasing length (PyTorch's packed
     /// layout, which the fused recurrence needs), and in that order which positions are valid, PyTorch's
-    /// <c>batch_sizes</c>, each row's last valid step, where each valid part reversed lands and the flat indices of the
+    /// <c>batch_sizes</c>, where each valid part reversed lands and the flat indices of the
     /// valid positions.
     /// </summary>
     internal sealed class SortedBatch
@@ -28,8 +28,6 @@ namespace DuRnn
             Lengths = SequenceLengths.Check(descending.Select(b => lengths.Values[b]).ToArray(), lengths.Steps, "lengths");
             Valid = Lengths.Valid(device);
             BatchSizes = Lengths.BatchSizes();
-            var last = Lengths.Values.Select(v => v - 1).ToArray();
-            LastStep = torch.tensor(last, new[] { 1L, Lengths.Batch, 1L }, dtype: ScalarType.Int64, device: device);
         }
 
         /// <summary>The lengths in decreasing order: the order of the rows after <see cref="Sort"/>.</summary>
@@ -40,9 +38,6 @@ namespace DuRnn
 
         /// <summary>For each step t, the number of rows valid at t (the first ones, in sorted order).</summary>
         internal int[] BatchSizes { get; }
-
-        /// <summary>(1, B, 1) int64, sorted rows: len_b − 1, to gather the final states.</summary>
-        internal Tensor LastStep { get; }
 
         /// <summary>The rows of <paramref name="x"/> along <paramref name="dim"/> in sorted order.</summary>
         internal Tensor Sort(Tensor x, long dim) => order is null ? x : x.index_select(dim, order);

@@ -16,7 +16,9 @@ namespace DuRnn.Fused
     /// allocation per step. Backward, for t = T..1:
     /// <code>δ_t = (∂L/∂h_t + u ⊙ δ_{t+1}) ⊙ [h_t &gt; 0];  ∂L/∂c_t = δ_t;  ∂L/∂u = Σ_t Σ_b δ_t ⊙ h_{t−1};  ∂L/∂h_0 = u ⊙ δ_1</code>
     /// Arguments to <c>apply</c>: c (T, B, H) contiguous, u (H), h_0 (B, H), and optionally batchSizes (<c>int[]</c>,
-    /// T entries, or null). Returns [h (T, B, H)].
+    /// T entries, or null). Returns [h (T, B, H), h_final (B, H)]: h_final is each row's state at its last step, a second
+    /// output of this node, whose gradient (B, H) starts the row's backward carry (u ⊙ δ_{T+1} read as ∂L/∂h_final) —
+    /// instead of a select's or gather's backward building a zero (T, B, H) gradient and adding it to h's.
     /// <para>
     /// Variable-length sequences: with the rows sorted by decreasing length, only the first batchSizes[t] rows run
     /// step t (as in <see cref="ShortTermRecurrence"/>); each row stops after its last valid step, h is zero at its
@@ -31,18 +33,22 @@ namespace DuRnn.Fused
         /// <summary>
         /// Runs the recurrence: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly,
         /// with no autograd node, writing h over <paramref name="c"/> (a temporary of the caller's) when every sequence
-        /// has all T steps.
+        /// has all T steps. Returns h (T, B, H) and each row's final state (B, H).
         /// </summary>
-        internal static Tensor Run(Tensor c, Tensor u, Tensor h0, int[]? batchSizes)
+        internal static (Tensor h, Tensor final) Run(Tensor c, Tensor u, Tensor h0, int[]? batchSizes)
         {
             if (torch.is_grad_enabled() && (c.requires_grad || u.requires_grad || h0.requires_grad))
-                return apply(c, u, h0, batchSizes!)[0];
+            {
+                var outputs = NodeOutputs.Apply(() => apply(c, u, h0, batchSizes!));
+                return (outputs[0], outputs[1]);
+            }
             var input = c.is_contiguous() ? c : c.contiguous();
             var h = batchSizes is null ? input : torch.zeros_like(input);
+            var final = torch.empty_like(h0);
             using var weight = u.contiguous();
             using var initial = h0.contiguous();
-            DTypeDispatch.Run(input.dtype, new ForwardKernel(input, weight, initial, h, batchSizes));
-            return h;
+            DTypeDispatch.Run(input.dtype, new ForwardKernel(input, weight, initial, h, final, batchSizes));
+            return (h, final);
         }
 
         /// <inheritdoc />
@@ -53,10 +59,12 @@ namespace DuRnn.Fused
             var h0 = ((Tensor)vars[2]).contiguous();
             var batchSizes = vars.Length > 3 ? (int[]?)vars[3] : null;
             var h = batchSizes is null ? torch.empty_like(c) : torch.zeros_like(c);
-            DTypeDispatch.Run(c.dtype, new ForwardKernel(c, u, h0, h, batchSizes));
+            var final = torch.empty_like(h0);
+            DTypeDispatch.Run(c.dtype, new ForwardKernel(c, u, h0, h, final, batchSizes));
             ctx.save_for_backward(new List<Tensor> { h, u, h0 });
             ctx.save_data("batchSizes", batchSizes!);
-            return new List<Tensor> { h };
+            NodeOutputs.ForwardDone();
+            return new List<Tensor> { h, final };
         }
 
         /// <inheritdoc />
@@ -68,27 +76,28 @@ namespace DuRnn.Fused
             Tensor h = saved[0], u = saved[1], h0 = saved[2];
             var batchSizes = (int[]?)ctx.get_data("batchSizes");
             var gradH = gradOutputs[0].contiguous();
+            var gradFinal = gradOutputs[1].contiguous();
             var gradC = batchSizes is null ? torch.empty_like(h) : torch.zeros_like(h);
             var gradU = torch.zeros_like(u);
             var gradH0 = torch.empty_like(h0);
-            DTypeDispatch.Run(h.dtype, new BackwardKernel(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes));
+            DTypeDispatch.Run(h.dtype, new BackwardKernel(gradH, gradFinal, h, u, h0, gradC, gradU, gradH0, batchSizes));
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(gradC, gradU, gradH0, null);
         }
 
-        private readonly struct ForwardKernel(Tensor c, Tensor u, Tensor h0, Tensor h, int[]? batchSizes) : DTypeDispatch.IKernel
+        private readonly struct ForwardKernel(Tensor c, Tensor u, Tensor h0, Tensor h, Tensor final, int[]? batchSizes) : DTypeDispatch.IKernel
         {
-            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(c, u, h0, h, batchSizes);
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(c, u, h0, h, final, batchSizes);
         }
 
-        private readonly struct BackwardKernel(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
+        private readonly struct BackwardKernel(Tensor gradH, Tensor gradFinal, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
             int[]? batchSizes) : DTypeDispatch.IKernel
         {
-            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradH, h, u, h0, gradC, gradU, gradH0, batchSizes);
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradH, gradFinal, h, u, h0, gradC, gradU, gradH0, batchSizes);
         }
 
-        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, int[]? batchSizes) where T : unmanaged, INumber<T>
+        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, Tensor final, int[]? batchSizes) where T : unmanaged, INumber<T>
         {
             int steps = (int)c.shape[0], batch = (int)c.shape[1], hidden = (int)c.shape[2];
             T* pc = Raw.Ptr<T>(c), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0), ph = Raw.Ptr<T>(h);
@@ -108,26 +117,22 @@ namespace DuRnn.Fused
                     }
                 }
             });
+            Raw.CopyFinal(ph, batch, hidden, Raw.RowSteps(steps, batch, batchSizes), Raw.Ptr<T>(final));
         }
 
-        private static unsafe void Backward<T>(Tensor gradH, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
+        private static unsafe void Backward<T>(Tensor gradH, Tensor gradFinal, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
             int[]? batchSizes)
             where T : unmanaged, INumber<T>
         {
             int steps = (int)h.shape[0], batch = (int)h.shape[1], hidden = (int)h.shape[2];
             T* pg = Raw.Ptr<T>(gradH), ph = Raw.Ptr<T>(h), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0);
-            T* pgc = Raw.Ptr<T>(gradC), pgu = Raw.Ptr<T>(gradU), pgh0 = Raw.Ptr<T>(gradH0);
+            T* pgc = Raw.Ptr<T>(gradC), pgu = Raw.Ptr<T>(gradU), pgh0 = Raw.Ptr<T>(gradH0), pgf = Raw.Ptr<T>(gradFinal);
             long stepStride = (long)batch * hidden;
             int workers = Raw.Workers(batch, stepStride * steps);
             var partialU = new T[workers * hidden];
             // Each row's number of valid steps: row b runs every step t with batchSizes[t] > b. (Starting a row's
             // backward at its last valid step skips its padded steps, whose δ would be zero anyway: h = 0 there.)
-            var rowSteps = new int[batch];
-            for (int t = 0; t < steps; t++)
-            {
-                int active = batchSizes?[t] ?? batch;
-                for (int b = 0; b < active; b++) rowSteps[b]++;
-            }
+            var rowSteps = Raw.RowSteps(steps, batch, batchSizes);
             Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
             {
                 int b0 = (int)((long)batch * w / workers), b1 = (int)((long)batch * (w + 1) / workers);
@@ -135,9 +140,10 @@ namespace DuRnn.Fused
                 {
                     for (int b = b0; b < b1; b++)
                     {
-                        // The carry u ⊙ δ_{t+1} lives in ∂L/∂h_0's row until the last step overwrites it with u ⊙ δ_1.
+                        // The carry u ⊙ δ_{t+1} lives in ∂L/∂h_0's row until the last step overwrites it with u ⊙ δ_1;
+                        // at the row's last step it is the gradient of the row's final state.
                         T* carry = pgh0 + (long)b * hidden;
-                        new Span<T>(carry, hidden).Clear();
+                        new ReadOnlySpan<T>(pgf + (long)b * hidden, hidden).CopyTo(new Span<T>(carry, hidden));
                         for (int t = rowSteps[b] - 1; t >= 0; t--)
                         {
                             long row = t * stepStride + (long)b * hidden;

@@ -28,6 +28,34 @@ namespace DuRnn.Fused
                 throw new NotSupportedException($"The fused kernels support float32 and float64, not {typeof(T)}.");
         }
 
+        /// <summary>
+        /// How many steps each row runs: all <paramref name="steps"/> without <paramref name="batchSizes"/>; with them
+        /// (rows sorted by decreasing length, PyTorch's packed layout), row b runs every step t with batchSizes[t] &gt; b.
+        /// </summary>
+        internal static int[] RowSteps(int steps, int batch, int[]? batchSizes)
+        {
+            var rowSteps = new int[batch];
+            for (int t = 0; t < steps; t++)
+            {
+                int active = batchSizes?[t] ?? batch;
+                for (int b = 0; b < active; b++) rowSteps[b]++;
+            }
+            return rowSteps;
+        }
+
+        /// <summary>
+        /// The final states: row b of <paramref name="final"/> (B, n) = row b of <paramref name="sequence"/> (T, B, n) at
+        /// its last step, rowSteps[b] − 1.
+        /// </summary>
+        internal static void CopyFinal<T>(T* sequence, int batch, int n, int[] rowSteps, T* final) where T : unmanaged
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                var source = new ReadOnlySpan<T>(sequence + ((long)(rowSteps[b] - 1) * batch + b) * n, n);
+                source.CopyTo(new Span<T>(final + (long)b * n, n));
+            }
+        }
+
         /// <summary>How many workers to split <paramref name="rows"/> independent rows of <paramref name="work"/> elements over.</summary>
         internal static int Workers(long rows, long work)
         {

@@ -12,10 +12,14 @@ namespace DuRnn.Fused
     /// where a_t = W_s x_t + b_s was computed for all steps at once. Each step is one BLAS GEMM (B×S by S×S, LibTorch's
     /// own oneMKL, threaded by torch's thread setting) written in place over a_t, then φ in place. Backward, for t = T..1:
     /// <code>δ_t = (∂L/∂s_t + δ_{t+1} U_s) ⊙ φ'(s_t);  ∂L/∂a_t = δ_t;  ∂L/∂s_0 = δ_1 U_s</code>
-    /// one GEMM per step, then ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1} as two large GEMMs over all steps.
+    /// (δ_{T+1} U_s read as ∂L/∂s_final, the gradient of the final state) one GEMM per step, then
+    /// ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1} as two large GEMMs over all steps.
     /// Arguments to <c>apply</c>: a (T, B, S), U_s (S, S), s_0 (B, S), φ (<see cref="ShortTermActivation"/>), and
     /// optionally batchSizes (<c>int[]</c>, T entries, or null).
-    /// Returns [s (T, B, S)].
+    /// Returns [s (T, B, S), s_final (B, S)]: s_final is each row's state at its last step, a second output of this
+    /// node (not a slice of s), so that its gradient arrives as (B, S) and enters the backward as the carry of the
+    /// row's last step — instead of a select's or gather's backward building a zero (T, B, S) gradient and adding it
+    /// to s's.
     /// <para>
     /// Variable-length sequences (PyTorch's packed layout): with the rows sorted by decreasing length, batchSizes[t]
     /// is the number of sequences still running at step t, and they are the first batchSizes[t] rows. Step t then is
@@ -32,16 +36,21 @@ namespace DuRnn.Fused
         /// <summary>
         /// Runs the recurrence: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly,
         /// overwriting <paramref name="a"/> (a temporary of the caller's) with s, with no autograd node and no copy.
+        /// Returns s (T, B, S) and each row's final state (B, S).
         /// </summary>
-        internal static Tensor Run(Tensor a, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+        internal static (Tensor s, Tensor final) Run(Tensor a, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
         {
             if (torch.is_grad_enabled() && (a.requires_grad || weight.requires_grad || s0.requires_grad))
-                return apply(a, weight, s0, activation, batchSizes!)[0];
+            {
+                var outputs = NodeOutputs.Apply(() => apply(a, weight, s0, activation, batchSizes!));
+                return (outputs[0], outputs[1]);
+            }
             var s = a.is_contiguous() ? a : a.contiguous();
+            var final = torch.empty_like(s0);
             using var w = weight.contiguous();
             using var initial = s0.contiguous();
-            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, w, initial, activation, batchSizes));
-            return s;
+            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, w, initial, final, activation, batchSizes));
+            return (s, final);
         }
 
         /// <inheritdoc />
@@ -53,11 +62,13 @@ namespace DuRnn.Fused
             var activation = (ShortTermActivation)vars[3];
             var batchSizes = vars.Length > 4 ? (int[]?)vars[4] : null;
             var s = a.contiguous().clone();
-            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, weight, s0, activation, batchSizes));
+            var final = torch.empty_like(s0);
+            DTypeDispatch.Run(s.dtype, new ForwardKernel(s, weight, s0, final, activation, batchSizes));
             ctx.save_for_backward(new List<Tensor> { s, weight, s0 });
             ctx.save_data("activation", activation);
             ctx.save_data("batchSizes", batchSizes!);
-            return new List<Tensor> { s };
+            NodeOutputs.ForwardDone();
+            return new List<Tensor> { s, final };
         }
 
         /// <inheritdoc />
@@ -70,9 +81,10 @@ namespace DuRnn.Fused
             var activation = (ShortTermActivation)ctx.get_data("activation");
             var batchSizes = (int[]?)ctx.get_data("batchSizes");
             var gradS = gradOutputs[0].contiguous();
+            var gradFinal = gradOutputs[1].contiguous();
             var gradA = torch.empty_like(s);
             var gradS0 = torch.zeros_like(s0);
-            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, s, weight, gradA, gradS0, activation, batchSizes));
+            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, gradA, gradS0, activation, batchSizes));
 
             // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}. Ended rows have δ = 0
             // (and s = 0), so they add nothing.
@@ -90,20 +102,20 @@ namespace DuRnn.Fused
             return BackwardResults.Park(gradA, gradWeight, gradS0, null, null);
         }
 
-        private readonly struct ForwardKernel(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+        private readonly struct ForwardKernel(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
             : DTypeDispatch.IKernel
         {
-            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(s, weight, s0, activation, batchSizes);
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(s, weight, s0, final, activation, batchSizes);
         }
 
-        private readonly struct BackwardKernel(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
+        private readonly struct BackwardKernel(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
             ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
         {
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
-                Backward<T>(gradS, s, weight, gradA, gradS0, activation, batchSizes);
+                Backward<T>(gradS, gradFinal, s, weight, gradA, gradS0, activation, batchSizes);
         }
 
-        private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+        private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
@@ -126,24 +138,30 @@ namespace DuRnn.Fused
                 if (active < batch)
                     new Span<T>(current + activeElements, (int)(stepStride - activeElements)).Clear();
             }
+            Raw.CopyFinal(ps, batch, size, Raw.RowSteps(steps, batch, batchSizes), Raw.Ptr<T>(final));
         }
 
-        private static unsafe void Backward<T>(Tensor gradS, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
+        private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
             ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
-            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0);
+            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0), pgf = Raw.Ptr<T>(gradFinal);
             using var threads = new Blas.ThreadScope(batch, size, size);
             long stepStride = (long)batch * size;
             // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
-            // has ended at every later step too, so its carry is still zero when its own last step is reached.
+            // has ended at every later step too, so its carry is still zero when its own last step is reached: there
+            // it takes the gradient of the row's final state (rows [batchSizes[t+1], batchSizes[t]) end at step t).
+            int later = 0;
             for (int t = steps - 1; t >= 0; t--)
             {
                 long offset = t * stepStride;
                 int active = batchSizes?[t] ?? batch;
                 long activeElements = (long)active * size;
+                if (active > later)
+                    new ReadOnlySpan<T>(pgf + (long)later * size, (active - later) * size).CopyTo(new Span<T>(carry + (long)later * size, (active - later) * size));
+                later = active;
                 if (active > 0)
                 {
                     if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
