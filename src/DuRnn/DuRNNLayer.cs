@@ -244,6 +244,9 @@ namespace DuRnn
             long steps = input.shape[0], batch = input.shape[1];
             s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
             h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
+            long chunk = InferenceChunkSteps(batch, input.element_size());
+            if (lengths is null && !torch.is_grad_enabled() && steps > chunk)
+                return ForwardFusedInChunks(input, s0, h0, chunk);
             int[]? batchSizes = null;
             Tensor? order = null;
             if (lengths is not null)
@@ -273,6 +276,42 @@ namespace DuRnn
             var restore = order.argsort();
             return (longTerm.index_select(1, restore), sT.index_select(0, restore), hT.index_select(0, restore));
         }
+
+        /// <summary>
+        /// Inference (no gradient recorded) in blocks of <paramref name="chunk"/> steps: each block runs
+        /// <see cref="ForwardFused"/>'s whole schedule with the states carried from the block before, so that the
+        /// block's intermediates (W_s x + b_s, s, g, g ⊙ s, W_h (g ⊙ s) + b_h) stay in the CPU's cache and in memory the
+        /// allocator reuses, instead of a fresh (T, B, ·) tensor of every intermediate written to and read back from
+        /// main memory. The same equations, step for step: only the projections are split along time.
+        /// </summary>
+        private (Tensor, Tensor, Tensor) ForwardFusedInChunks(Tensor input, Tensor s, Tensor h, long chunk)
+        {
+            long steps = input.shape[0], batch = input.shape[1];
+            var output = torch.empty(steps, batch, HiddenSize, dtype: input.dtype, device: input.device);
+            for (long t0 = 0; t0 < steps; t0 += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                long n = Math.Min(chunk, steps - t0);
+                var (y, sN, hN) = ForwardFused(input.narrow(0, t0, n), s, h, null);
+                output.narrow(0, t0, n).copy_(y);
+                s = sN.MoveToOuterDisposeScope();
+                h = hN.MoveToOuterDisposeScope();
+            }
+            return (output, s, h);
+        }
+
+        /// <summary>
+        /// Steps per block of chunked inference: about <see cref="InferenceChunkBytes"/> per (block, B, ·)
+        /// intermediate, at least 16 steps (so the per-block cost of a few tensor calls stays small).
+        /// </summary>
+        internal long InferenceChunkSteps(long batch, long elementSize) =>
+            InferenceChunkOverride ?? Math.Max(16, InferenceChunkBytes / Math.Max(1, batch * Math.Max(ShortTermSize, HiddenSize) * elementSize));
+
+        /// <summary>The target size of one block's intermediate in chunked inference (1 MiB: a few fit in L2/L3).</summary>
+        internal const long InferenceChunkBytes = 1L << 20;
+
+        /// <summary>For tests: a fixed block length for chunked inference (null: <see cref="InferenceChunkSteps"/>'s rule).</summary>
+        internal long? InferenceChunkOverride { get; set; }
 
         private static bool IsIdentity(long[] order)
         {

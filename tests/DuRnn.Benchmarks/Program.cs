@@ -19,7 +19,10 @@ namespace DuRnn.Benchmarks
 
               (no flag)          full grid with BenchmarkDotNet (in-process toolchain), then the memory case and the targets;
                                  BenchmarkDotNet options pass through (default --filter '*')
-              --quick            quick in-process harness (B=32, H=128, T in 100..5000), markdown tables, < 3 min on 2 cores
+              --quick            quick in-process harness (B=32, H=128, T in 100..5000), markdown tables, then the targets
+              --targets          only the targets: DuRNN and its baseline timed in interleaved pairs (median of pair ratios),
+                                 with the roofline lines, the memory case and the load other processes put on the machine
+              --check            with --quick or --targets: exit 1 when a target is missed, 3 when the run was under load
               --budget SECONDS   with --quick: wall-clock budget for the optional cells (T=5000, memory case); default 170
               --memory           only the memory case (training, T=5000, B=32, H=128, 2 layers), one child process per model
               --memory MODEL     one memory child (MODEL: {0})
@@ -54,8 +57,6 @@ namespace DuRnn.Benchmarks
                 Console.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, --memory; load average before {loadBefore}, after {Machine.LoadAverage()}");
                 Console.WriteLine();
                 Report.PrintMemory(Console.Out, memory);
-                Console.WriteLine();
-                Report.PrintTargets(Console.Out, Array.Empty<TimeResult>(), memory);
                 return 0;
             }
 
@@ -64,14 +65,24 @@ namespace DuRnn.Benchmarks
                 return Single(rest.Skip(singleAt + 1).ToArray());
 
             bool withMemory = !Take("--no-memory");
+            bool check = Take("--check");
             Machine.ConfigureTorch();
-            if (Take("--quick"))
+            bool quick = Take("--quick");
+            if (quick || Take("--targets"))
             {
-                var budget = Quick.DefaultBudget;
-                int budgetAt = rest.IndexOf("--budget");
-                if (budgetAt >= 0 && budgetAt + 1 < rest.Count)
-                    budget = TimeSpan.FromSeconds(double.Parse(rest[budgetAt + 1], CultureInfo.InvariantCulture));
-                return Quick.Run(withMemory, budget);
+                if (quick)
+                {
+                    var budget = Quick.DefaultBudget;
+                    int budgetAt = rest.IndexOf("--budget");
+                    if (budgetAt >= 0 && budgetAt + 1 < rest.Count)
+                        budget = TimeSpan.FromSeconds(double.Parse(rest[budgetAt + 1], CultureInfo.InvariantCulture));
+                    // The grid's memory case is the targets' one: run it once, there.
+                    Quick.Run(withMemory: false, budget);
+                    Console.WriteLine();
+                }
+                var (allMet, busy) = Targets.Run(Console.Out, Console.Error, withMemory);
+                if (!check) return 0;
+                return busy ? 3 : allMet ? 0 : 1;
             }
 
             bool inProcess = !Take("--outofprocess");
@@ -93,8 +104,6 @@ namespace DuRnn.Benchmarks
                 Console.WriteLine();
                 Report.PrintMemory(Console.Out, memoryResults);
             }
-            Console.WriteLine();
-            Report.PrintTargets(Console.Out, results, memoryResults);
             return 0;
         }
 

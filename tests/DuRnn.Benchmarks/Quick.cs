@@ -42,7 +42,7 @@ namespace DuRnn.Benchmarks
         private static readonly long[] Required = { 100, 500, 2000 };
         private const long Optional = 5000;
 
-        public static int Run(bool withMemory, TimeSpan budget)
+        public static void Run(bool withMemory, TimeSpan budget)
         {
             var clock = Stopwatch.StartNew();
             var err = Console.Error;
@@ -126,14 +126,11 @@ namespace DuRnn.Benchmarks
                 o.WriteLine();
                 Report.PrintMemory(o, memory);
             }
-            o.WriteLine();
-            Report.PrintTargets(o, results, memory);
             if (notes.Count > 0)
             {
                 o.WriteLine();
                 foreach (var n in notes) o.WriteLine("Note: " + n);
             }
-            return 0;
         }
 
         /// <summary>

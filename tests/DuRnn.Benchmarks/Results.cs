@@ -70,54 +70,6 @@ namespace DuRnn.Benchmarks
                 w.WriteLine("\n(The peak could not be reset after setup in some child: its VmHWM also covers start-up.)");
         }
 
-        /// <summary>The targets: each measured value against its bound, met or not met.</summary>
-        public static void PrintTargets(TextWriter w, IReadOnlyList<TimeResult> results, IReadOnlyList<MemoryResult>? memory)
-        {
-            w.WriteLine("| target | cell | bound | measured | |");
-            w.WriteLine("|---|---|---:|---:|---|");
-            var shapes = results.Select(r => (r.B, r.H)).Distinct().OrderBy(s => s.B).ThenBy(s => s.H).ToList();
-            foreach (var (mode, bound, name) in new[]
-                     {
-                         (BenchMode.Training, 0.8, "fwd+bwd DuRNN fast path / nn.LSTM"),
-                         (BenchMode.Inference, 0.6, "inference DuRNN fast path / nn.LSTM"),
-                     })
-            {
-                foreach (var (b, h) in shapes)
-                {
-                    foreach (long t in new long[] { 500, 2000, 5000 })
-                    {
-                        var fast = Find(results, ModelSpec.DuRnnFast, mode, t, b, h);
-                        Row(w, name, $"T={t}, B={b}, H={h}", bound, Ratio(fast, Lstm(results, mode, t, b, h)));
-                    }
-                }
-            }
-            foreach (var mode in new[] { BenchMode.Training, BenchMode.Inference })
-            {
-                foreach (var r in results.Where(r => r.Model.IsReference && r.Mode == mode && r.MedianMs is not null)
-                             .OrderBy(r => r.B).ThenBy(r => r.H).ThenBy(r => r.T))
-                {
-                    var fast = Find(results, ModelSpec.DuRnnFast, mode, r.T, r.B, r.H);
-                    Row(w, $"{ModeLabel(mode)} DuRNN fast path / DuRNN Reference", $"T={r.T}, B={r.B}, H={r.H}", 0.2, Ratio(fast, r.MedianMs));
-                }
-            }
-            if (memory is not null)
-            {
-                foreach (var lstm in memory.Where(m => m.Model == ModelSpec.Lstm))
-                {
-                    var fast = memory.FirstOrDefault(m => m.Model == ModelSpec.DuRnnFast && m.Layers == lstm.Layers && m.T == lstm.T && m.B == lstm.B && m.H == lstm.H);
-                    Row(w, "peak memory of a training step DuRNN fast path / nn.LSTM (peak − before)",
-                        $"{lstm.Layers} layers, T={lstm.T}, B={lstm.B}, H={lstm.H}", 1.0, fast is null ? null : fast.IncreaseMb / lstm.IncreaseMb);
-                }
-            }
-        }
-
-        private static void Row(TextWriter w, string name, string cell, double bound, double? value)
-        {
-            string measured = value is double v ? v.ToString("F2", Inv) : "not measured";
-            string verdict = value is double x ? (x <= bound ? "met" : "not met") : "–";
-            w.WriteLine($"| {name} | {cell} | ≤ {bound.ToString("0.0#", Inv)} | {measured} | {verdict} |");
-        }
-
         private static double? Find(IReadOnlyList<TimeResult> results, ModelSpec model, BenchMode mode, long t, long b, long h) =>
             results.FirstOrDefault(r => r.Model == model && r.Mode == mode && r.T == t && r.B == b && r.H == h)?.MedianMs;
 
