@@ -265,10 +265,7 @@ namespace DuRnn
             var shortInput = short_term.InputProjection(input);
             var (shortTerm, sT) = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
 
-            var g = gate.call(input, shortTerm);
-            // Without a gradient to record, g ⊙ s can overwrite g (σ's backward would need g otherwise).
-            var gated = torch.is_grad_enabled() ? g * shortTerm : g.mul_(shortTerm);
-            var longInput = long_term.InputProjection(gated);
+            var longInput = Fused.GatedProjection.Run(input, shortTerm, gate, long_term);
             // The final states (each row's state at its last valid step) are the recurrences' second outputs.
             var (longTerm, hT) = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
             if (order is null)

@@ -107,6 +107,28 @@ namespace DuRnn.Fused
                 delta[i] = (g[i] + carry[i]) * (T.One - s[i] * s[i]);
         }
 
+        /// <summary>The gate's backward: gradZ = gradP ⊙ s ⊙ g ⊙ (1 − g); gradP ← gradP ⊙ g (in place).</summary>
+        internal static void GateBackward<T>(T* gradP, T* s, T* g, T* gradZ, long n) where T : unmanaged, INumber<T>
+        {
+            long i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+                {
+                    var gp = Load(gradP + i);
+                    var gv = Load(g + i);
+                    Store(gp * Load(s + i) * gv * (Vector<T>.One - gv), gradZ + i);
+                    Store(gp * gv, gradP + i);
+                }
+            }
+            for (; i < n; i++)
+            {
+                T gp = gradP[i], gv = g[i];
+                gradZ[i] = gp * s[i] * gv * (T.One - gv);
+                gradP[i] = gp * gv;
+            }
+        }
+
         /// <summary>ReLU that keeps NaN as NaN (as torch.relu does).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static Vector<T> Relu<T>(Vector<T> v) where T : unmanaged =>
