@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Threading;
+using System.Threading.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -84,14 +86,16 @@ namespace DuRnn.Fused
             var gradFinal = gradOutputs[1].contiguous();
             var gradA = torch.empty_like(s);
             var gradS0 = torch.zeros_like(s0);
-            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, gradA, gradS0, activation, batchSizes));
+            long steps = s.shape[0], batch = s.shape[1], size = s.shape[2];
+            var gradWeight = torch.zeros_like(weight);
+            int blockSteps = OverlapBlockSteps(steps, batch, size);
+            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, gradA, gradS0, gradWeight, blockSteps, activation, batchSizes));
 
-            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1}. Ended rows have δ = 0
-            // (and s = 0), so they add nothing.
-            long steps = s.shape[0], size = s.shape[2];
-            var firstDelta = gradA[0];
-            var gradWeight = torch.mm(firstDelta.t(), s0);
-            if (steps > 1)
+            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1} (those the kernel's
+            // worker has already summed when it overlapped them with the recurrence). Ended rows have δ = 0 (and s = 0),
+            // so they add nothing.
+            gradWeight.addmm_(gradA[0].t(), s0);
+            if (steps > 1 && blockSteps == 0)
             {
                 var later = gradA.narrow(0, 1, steps - 1).reshape(-1, size);
                 var earlier = s.narrow(0, 0, steps - 1).reshape(-1, size);
@@ -109,10 +113,31 @@ namespace DuRnn.Fused
         }
 
         private readonly struct BackwardKernel(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
-            ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
+            Tensor gradWeight, int blockSteps, ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
         {
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
-                Backward<T>(gradS, gradFinal, s, weight, gradA, gradS0, activation, batchSizes);
+                Backward<T>(gradS, gradFinal, s, weight, gradA, gradS0, gradWeight, blockSteps, activation, batchSizes);
+        }
+
+        /// <summary>Rows (block steps × B) of one overlapped ∂U_s product: large enough for an efficient GEMM.</summary>
+        private const long OverlapRows = 2048;
+
+        /// <summary>For tests: a fixed overlap block length (0 turns the overlap off; null: the rule below).</summary>
+        internal static int? OverlapBlockOverride { get; set; }
+
+        /// <summary>
+        /// Steps per block of the ∂U_s products a worker sums while the backward recurrence runs (0: no overlap).
+        /// The recurrence's per-step GEMMs are small and run on one BLAS thread, so with two or more torch threads a
+        /// second core is free: it takes Σ δ_tᵀ s_{t−1} block by block, as soon as a block's δ are known, instead of
+        /// one large GEMM after the loop. Only with at least two blocks of ~<see cref="OverlapRows"/> rows, and only
+        /// where the per-step GEMM runs on one thread (<see cref="Blas.ThreadScope"/>).
+        /// </summary>
+        private static int OverlapBlockSteps(long steps, long batch, long size)
+        {
+            if (OverlapBlockOverride is int fixedSteps) return steps > 1 ? fixedSteps : 0;
+            if (torch.get_num_threads() < 2 || batch * size * size >= Blas.SingleThreadedBelow) return 0;
+            long block = Math.Max(8, OverlapRows / Math.Max(1, batch));
+            return steps - 1 >= 2 * block ? (int)block : 0;
         }
 
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
@@ -142,34 +167,78 @@ namespace DuRnn.Fused
         }
 
         private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
-            ShortTermActivation activation, int[]? batchSizes)
+            Tensor gradWeight, int blockSteps, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
-            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0), pgf = Raw.Ptr<T>(gradFinal);
+            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0), pgf = Raw.Ptr<T>(gradFinal), pgw = Raw.Ptr<T>(gradWeight);
             using var threads = new Blas.ThreadScope(batch, size, size);
             long stepStride = (long)batch * size;
-            // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
-            // has ended at every later step too, so its carry is still zero when its own last step is reached: there
-            // it takes the gradient of the row's final state (rows [batchSizes[t+1], batchSizes[t]) end at step t).
-            int later = 0;
-            for (int t = steps - 1; t >= 0; t--)
+            // Blocks [start, end) of steps ≥ 1, from the last: the worker sums δ_tᵀ s_{t−1} over a block once the loop
+            // below has passed its first step, and the blocks in the same order, so the sum is the same on every run.
+            using var blockDone = new SemaphoreSlim(0);
+            using var stop = new CancellationTokenSource();
+            Task? worker = null;
+            if (blockSteps > 0)
             {
-                long offset = t * stepStride;
-                int active = batchSizes?[t] ?? batch;
-                long activeElements = (long)active * size;
-                if (active > later)
-                    new ReadOnlySpan<T>(pgf + (long)later * size, (active - later) * size).CopyTo(new Span<T>(carry + (long)later * size, (active - later) * size));
-                later = active;
-                if (active > 0)
+                worker = Task.Run(() =>
                 {
-                    if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
-                    else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
-                    Raw.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
+                    int previous = Blas.SetLocalThreads(1);
+                    try
+                    {
+                        for (int end = steps; end > 1; end = Math.Max(1, end - blockSteps))
+                        {
+                            int start = Math.Max(1, end - blockSteps);
+                            blockDone.Wait(stop.Token);
+                            Raw.Gemm(true, false, size, size, (end - start) * batch, pga + start * stepStride, size,
+                                ps + (start - 1) * stepStride, size, true, pgw, size);
+                        }
+                    }
+                    finally
+                    {
+                        Blas.SetLocalThreads(previous);
+                    }
+                });
+            }
+            int nextStart = blockSteps > 0 ? Math.Max(1, steps - blockSteps) : -1;
+            bool completed = false;
+            try
+            {
+                // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
+                // has ended at every later step too, so its carry is still zero when its own last step is reached: there
+                // it takes the gradient of the row's final state (rows [batchSizes[t+1], batchSizes[t]) end at step t).
+                int later = 0;
+                for (int t = steps - 1; t >= 0; t--)
+                {
+                    long offset = t * stepStride;
+                    int active = batchSizes?[t] ?? batch;
+                    long activeElements = (long)active * size;
+                    if (active > later)
+                        new ReadOnlySpan<T>(pgf + (long)later * size, (active - later) * size).CopyTo(new Span<T>(carry + (long)later * size, (active - later) * size));
+                    later = active;
+                    if (active > 0)
+                    {
+                        if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
+                        else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
+                        Raw.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
+                    }
+                    if (active < batch)
+                        new Span<T>(pga + offset + activeElements, (int)(stepStride - activeElements)).Clear();
+                    if (t == nextStart)
+                    {
+                        blockDone.Release();
+                        nextStart = nextStart > 1 ? Math.Max(1, nextStart - blockSteps) : -1;
+                    }
                 }
-                if (active < batch)
-                    new Span<T>(pga + offset + activeElements, (int)(stepStride - activeElements)).Clear();
+                completed = true;
+            }
+            finally
+            {
+                // If the loop failed, the worker must not wait for blocks that will never come.
+                if (!completed) stop.Cancel();
+                try { worker?.Wait(); }
+                catch (AggregateException e) when (!completed && e.InnerException is OperationCanceledException) { }
             }
         }
     }
