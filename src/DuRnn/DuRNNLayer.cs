@@ -230,8 +230,11 @@ namespace DuRnn
         }
 
         /// <summary>
-        /// Batched's all-steps-at-once projections with each recurrence run as one fused autograd node over raw memory
-        /// (<see cref="Fused.ShortTermRecurrence"/>, <see cref="Fused.LongTermRecurrence"/>).
+        /// The same equations as three fused autograd nodes over raw memory, each with a hand-written backward: the
+        /// short-term cell (W_s x + b_s for all steps, then the recurrence; <see cref="Fused.ShortTermRecurrence"/>), the
+        /// gate with the long-term input (g and W_h (g ⊙ s) + b_h for all steps; <see cref="Fused.GatedProjection"/>),
+        /// and the long-term recurrence (<see cref="Fused.LongTermRecurrence"/>). Inference runs in blocks of steps
+        /// (<see cref="ForwardFusedInChunks"/>).
         /// </summary>
         /// <remarks>
         /// Variable lengths use PyTorch's packed layout: the batch is reordered by decreasing length (when it is not
@@ -262,8 +265,8 @@ namespace DuRnn
                 batchSizes = lengths.BatchSizes();
             }
 
-            var shortInput = short_term.InputProjection(input);
-            var (shortTerm, sT) = Fused.ShortTermRecurrence.Run(shortInput, short_term.weight_hh, s0, short_term.Activation, batchSizes);
+            var (shortTerm, sT) = Fused.ShortTermRecurrence.Run(input, short_term.weight_ih, short_term.bias_ih, short_term.weight_hh, s0,
+                short_term.Activation, batchSizes);
 
             var longInput = Fused.GatedProjection.Run(input, shortTerm, gate, long_term);
             // The final states (each row's state at its last valid step) are the recurrences' second outputs.

@@ -120,24 +120,26 @@ namespace DuRnn.Tests
         /// <summary>
         /// The backward's ∂U_s summed block by block by a second thread while the recurrence runs: blocks of 1 step,
         /// blocks that do not divide T − 1 (4 and 5 into 11), one block of T − 1, the default rule, on 1, 2 and 3 torch
-        /// threads, with and without variable lengths; every gradient as the Reference's (same tolerances as above).
+        /// threads, with and without variable lengths, with and without a gradient for the input; every gradient as the
+        /// Reference's (same tolerances as above).
         /// </summary>
         [Theory]
-        [InlineData(1, 1, false)]
-        [InlineData(2, 4, false)]
-        [InlineData(2, 5, true)]
-        [InlineData(3, 11, false)]
-        [InlineData(2, 0, true)]
-        [InlineData(2, null, false)]
-        public void OverlappedWeightGradientMatchesReference(int threads, int? block, bool withLengths)
+        [InlineData(1, 1, false, true)]
+        [InlineData(2, 4, false, true)]
+        [InlineData(2, 4, false, false)]
+        [InlineData(2, 5, true, true)]
+        [InlineData(3, 11, false, true)]
+        [InlineData(2, 0, true, false)]
+        [InlineData(2, null, false, true)]
+        public void OverlappedWeightGradientMatchesReference(int threads, int? block, bool withLengths, bool inputGradient)
         {
             int previousThreads = torch.get_num_threads();
-            var reference = Gradients(DuRNNImplementation.Reference, withLengths);
+            var reference = Gradients(DuRNNImplementation.Reference, withLengths, inputGradient);
             try
             {
                 torch.set_num_threads(threads);
                 Fused.ShortTermRecurrence.OverlapBlockOverride = block;
-                var fused = Gradients(DuRNNImplementation.Fused, withLengths);
+                var fused = Gradients(DuRNNImplementation.Fused, withLengths, inputGradient);
                 foreach (var key in reference.Keys)
                     TensorAssert.Close(fused[key], reference[key], 1e-10, 1e-12, $"Fused (threads {threads}, block {block}) vs Reference, {key}");
                 reference["grad layers.0.short_term.weight_hh"].abs().max().item<double>().Should().BeGreaterThan(1e-6);
@@ -149,18 +151,19 @@ namespace DuRnn.Tests
             }
         }
 
-        private static Dictionary<string, Tensor> Gradients(DuRNNImplementation implementation, bool withLengths)
+        private static Dictionary<string, Tensor> Gradients(DuRNNImplementation implementation, bool withLengths, bool inputGradient)
         {
             torch.manual_seed(5151);
             var model = new DuRNN(5, 7, 2, shortTermSize: 6, dtype: ScalarType.Float64);
             Randomize(model);
             model.Implementation = implementation;
-            var x = torch.randn(12, 4, 5, dtype: ScalarType.Float64).requires_grad_();
+            var x = torch.randn(12, 4, 5, dtype: ScalarType.Float64).requires_grad_(inputGradient);
             var (y, state) = withLengths ? model.call(x, torch.tensor(new long[] { 12, 3, 9, 1 })) : model.call(x);
             var loss = (y * torch.randn_like(y)).sum() + (state.ShortTerm * torch.randn_like(state.ShortTerm)).sum();
             loss.backward();
             var result = model.named_parameters().ToDictionary(p => "grad " + p.name, p => p.parameter.grad!.clone());
-            result["grad_input"] = x.grad!.clone();
+            if (inputGradient) result["grad_input"] = x.grad!.clone();
+            else x.grad.Should().BeNull("the input does not require a gradient");
             return result;
         }
 

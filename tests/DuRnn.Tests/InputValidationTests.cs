@@ -181,7 +181,7 @@ namespace DuRnn.Tests
             var act = () => Fused.LongTermRecurrence.Run(c, u, h0, null);
             act.Should().Throw<NotSupportedException>().WithMessage("*float32 and float64*Float16*");
             using var w = torch.zeros(new[] { 4L, 4 }, dtype: ScalarType.Float16);
-            var shortTerm = () => Fused.ShortTermRecurrence.Run(c, w, h0, ShortTermActivation.ReLU, null);
+            var shortTerm = () => Fused.ShortTermRecurrence.Run(c, w, u, w, h0, ShortTermActivation.ReLU, null);
             shortTerm.Should().Throw<NotSupportedException>().WithMessage("*float32 and float64*Float16*");
         }
 

@@ -55,6 +55,19 @@ namespace DuRnn.Fused
             }
         }
 
+        /// <summary>accumulator += x, element-wise over n elements.</summary>
+        internal static void AddInPlace<T>(T* accumulator, T* x, int n) where T : unmanaged, INumber<T>
+        {
+            int i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+                    Store(Load(accumulator + i) + Load(x + i), accumulator + i);
+            }
+            for (; i < n; i++)
+                accumulator[i] += x[i];
+        }
+
         /// <summary>x = ReLU(x) in place.</summary>
         internal static void ReluInPlace<T>(T* x, long n) where T : unmanaged, INumber<T>
         {

@@ -9,15 +9,18 @@ using static TorchSharp.torch;
 namespace DuRnn.Fused
 {
     /// <summary>
-    /// The short-term recurrence over a whole sequence as one autograd node, on raw memory:
-    /// <code>s_t = φ(a_t + U_s s_{t−1}),  t = 1..T</code>
-    /// where a_t = W_s x_t + b_s was computed for all steps at once. Each step is one BLAS GEMM (B×S by S×S, LibTorch's
-    /// own oneMKL, threaded by torch's thread setting) written in place over a_t, then φ in place. Backward, for t = T..1:
-    /// <code>δ_t = (∂L/∂s_t + δ_{t+1} U_s) ⊙ φ'(s_t);  ∂L/∂a_t = δ_t;  ∂L/∂s_0 = δ_1 U_s</code>
-    /// (δ_{T+1} U_s read as ∂L/∂s_final, the gradient of the final state) one GEMM per step, then
-    /// ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1} as two large GEMMs over all steps.
-    /// Arguments to <c>apply</c>: a (T, B, S), U_s (S, S), s_0 (B, S), φ (<see cref="ShortTermActivation"/>), and
-    /// optionally batchSizes (<c>int[]</c>, T entries, or null).
+    /// The short-term cell over a whole sequence as one autograd node, on raw memory:
+    /// <code>s_t = φ(W_s x_t + b_s + U_s s_{t−1}),  t = 1..T</code>
+    /// (the step-by-step form is <see cref="ShortTermCell.forward"/>). a = W_s x + b_s is one GEMM over all T·B rows,
+    /// written into the output; then each step is one BLAS GEMM (B×S by S×S, LibTorch's own oneMKL) accumulated in
+    /// place over a_t, then φ in place. Backward, for t = T..1:
+    /// <code>δ_t = (∂L/∂s_t + δ_{t+1} U_s) ⊙ φ'(s_t);  ∂L/∂s_0 = δ_1 U_s</code>
+    /// (δ_{T+1} U_s read as ∂L/∂s_final, the gradient of the final state), one GEMM per step; and over all steps
+    /// <code>∂U_s = Σ_t δ_tᵀ s_{t−1};  ∂W_s = Σ_t δ_tᵀ x_t;  ∂b_s = Σ_t δ_t;  ∂x_t = δ_t W_s  (when x needs a gradient)</code>
+    /// which need only δ of their own steps: with two or more torch threads a worker computes them block by block
+    /// while the recurrence goes on (<see cref="OverlapBlockSteps"/>); otherwise as large GEMMs after it.
+    /// Arguments to <c>apply</c>: x (T, B, I), W_s (S, I), b_s (S), U_s (S, S), s_0 (B, S), φ
+    /// (<see cref="ShortTermActivation"/>), and optionally batchSizes (<c>int[]</c>, T entries, or null).
     /// Returns [s (T, B, S), s_final (B, S)]: s_final is each row's state at its last step, a second output of this
     /// node (not a slice of s), so that its gradient arrives as (B, S) and enters the backward as the carry of the
     /// row's last step — instead of a select's or gather's backward building a zero (T, B, S) gradient and adding it
@@ -26,8 +29,8 @@ namespace DuRnn.Fused
     /// Variable-length sequences (PyTorch's packed layout): with the rows sorted by decreasing length, batchSizes[t]
     /// is the number of sequences still running at step t, and they are the first batchSizes[t] rows. Step t then is
     /// one GEMM with m = batchSizes[t] and φ over those rows only; every row that has ended is left at zero and takes
-    /// no part in the step (its gradient there is ignored, its δ is zero). A row active at step t was active at t − 1,
-    /// so s_{t−1} is always its own last state; its final state is s at its last valid step, which the caller takes.
+    /// no part in the step (its gradient there is ignored, its δ is zero, so it adds nothing to any sum above). A row
+    /// active at step t was active at t − 1, so s_{t−1} is always its own last state.
     /// </para>
     /// </summary>
     internal sealed class ShortTermRecurrence : torch.autograd.MultiTensorFunction<ShortTermRecurrence>
@@ -36,20 +39,20 @@ namespace DuRnn.Fused
         public override string Name => nameof(ShortTermRecurrence);
 
         /// <summary>
-        /// Runs the recurrence: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly,
-        /// overwriting <paramref name="a"/> (a temporary of the caller's) with s, with no autograd node and no copy.
-        /// Returns s (T, B, S) and each row's final state (B, S).
+        /// Runs the cell: through autograd (<c>apply</c>) when a gradient is to be recorded; otherwise directly, with no
+        /// autograd node. Returns s (T, B, S) and each row's final state (B, S).
         /// </summary>
-        internal static (Tensor s, Tensor final) Run(Tensor a, Tensor weight, Tensor s0, ShortTermActivation activation, int[]? batchSizes)
+        internal static (Tensor s, Tensor final) Run(Tensor x, Tensor weightIH, Tensor bias, Tensor weightHH, Tensor s0,
+            ShortTermActivation activation, int[]? batchSizes)
         {
-            if (torch.is_grad_enabled() && (a.requires_grad || weight.requires_grad || s0.requires_grad))
+            if (torch.is_grad_enabled() && (x.requires_grad || weightIH.requires_grad || bias.requires_grad || weightHH.requires_grad || s0.requires_grad))
             {
-                var outputs = NodeOutputs.Apply(() => apply(a, weight, s0, activation, batchSizes!));
+                var outputs = NodeOutputs.Apply(() => apply(x, weightIH, bias, weightHH, s0, activation, batchSizes!));
                 return (outputs[0], outputs[1]);
             }
-            var s = a.is_contiguous() ? a : a.contiguous();
+            var s = torch.nn.functional.linear(x, weightIH, bias);
             var final = torch.empty_like(s0);
-            using var w = weight.contiguous();
+            using var w = weightHH.contiguous();
             using var initial = s0.contiguous();
             DTypeDispatch.Run(s.dtype, new ForwardKernel(s, w, initial, final, activation, batchSizes));
             return (s, final);
@@ -58,17 +61,20 @@ namespace DuRnn.Fused
         /// <inheritdoc />
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
         {
-            var a = (Tensor)vars[0];
-            var weight = ((Tensor)vars[1]).contiguous();
-            var s0 = ((Tensor)vars[2]).contiguous();
-            var activation = (ShortTermActivation)vars[3];
-            var batchSizes = vars.Length > 4 ? (int[]?)vars[4] : null;
-            var s = a.contiguous().clone();
+            var x = ((Tensor)vars[0]).contiguous();
+            var weightIH = ((Tensor)vars[1]).contiguous();
+            var bias = (Tensor)vars[2];
+            var weight = ((Tensor)vars[3]).contiguous();
+            var s0 = ((Tensor)vars[4]).contiguous();
+            var activation = (ShortTermActivation)vars[5];
+            var batchSizes = vars.Length > 6 ? (int[]?)vars[6] : null;
+            var s = torch.nn.functional.linear(x, weightIH, bias);
             var final = torch.empty_like(s0);
             DTypeDispatch.Run(s.dtype, new ForwardKernel(s, weight, s0, final, activation, batchSizes));
-            ctx.save_for_backward(new List<Tensor> { s, weight, s0 });
+            ctx.save_for_backward(new List<Tensor> { s, weight, s0, x, weightIH });
             ctx.save_data("activation", activation);
             ctx.save_data("batchSizes", batchSizes!);
+            ctx.save_data("xNeedsGrad", ((Tensor)vars[0]).requires_grad);
             NodeOutputs.ForwardDone();
             return new List<Tensor> { s, final };
         }
@@ -79,32 +85,37 @@ namespace DuRnn.Fused
             BackwardResults.ReleaseEarlier();
             using var scope = torch.NewDisposeScope();
             var saved = ctx.get_saved_variables();
-            Tensor s = saved[0], weight = saved[1], s0 = saved[2];
+            Tensor s = saved[0], weight = saved[1], s0 = saved[2], x = saved[3], weightIH = saved[4];
             var activation = (ShortTermActivation)ctx.get_data("activation");
             var batchSizes = (int[]?)ctx.get_data("batchSizes");
+            bool xNeedsGrad = (bool)ctx.get_data("xNeedsGrad");
             var gradS = gradOutputs[0].contiguous();
             var gradFinal = gradOutputs[1].contiguous();
-            var gradA = torch.empty_like(s);
-            var gradS0 = torch.zeros_like(s0);
             long steps = s.shape[0], batch = s.shape[1], size = s.shape[2];
-            var gradWeight = torch.zeros_like(weight);
+            var sums = new Sums(
+                torch.empty_like(s), torch.zeros_like(s0), torch.zeros_like(weight), torch.zeros_like(weightIH),
+                torch.zeros(size, dtype: s.dtype, device: s.device), null);
             int blockSteps = OverlapBlockSteps(steps, batch, size);
-            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, gradA, gradS0, gradWeight, blockSteps, activation, batchSizes));
-
-            // ∂L/∂U_s = Σ_t δ_tᵀ s_{t−1}: step 1 pairs with s_0, steps 2..T with s_1..s_{T−1} (those the kernel's
-            // worker has already summed when it overlapped them with the recurrence). Ended rows have δ = 0 (and s = 0),
-            // so they add nothing.
-            gradWeight.addmm_(gradA[0].t(), s0);
-            if (steps > 1 && blockSteps == 0)
+            if (blockSteps > 0 && xNeedsGrad) sums = sums with { GradX = torch.empty_like(x) };
+            DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, s0, x, weightIH, sums, blockSteps, activation, batchSizes));
+            if (blockSteps == 0)
             {
-                var later = gradA.narrow(0, 1, steps - 1).reshape(-1, size);
-                var earlier = s.narrow(0, 0, steps - 1).reshape(-1, size);
-                gradWeight.addmm_(later.t(), earlier);
+                // The sums over all steps at once, with torch's threads (the recurrence's one-thread scope has ended).
+                var delta = sums.GradA.reshape(-1, size);
+                sums.GradWeightHH.addmm_(sums.GradA[0].t(), s0);
+                if (steps > 1)
+                    sums.GradWeightHH.addmm_(sums.GradA.narrow(0, 1, steps - 1).reshape(-1, size).t(), s.narrow(0, 0, steps - 1).reshape(-1, size));
+                sums.GradWeightIH.addmm_(delta.t(), x.reshape(-1, x.shape[2]));
+                sums.GradBias.add_(delta.sum(0L));
+                if (xNeedsGrad) sums = sums with { GradX = torch.mm(delta, weightIH).view(x.shape) };
             }
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
-            return BackwardResults.Park(gradA, gradWeight, gradS0, null, null);
+            return BackwardResults.Park(sums.GradX, sums.GradWeightIH, sums.GradBias, sums.GradWeightHH, sums.GradS0, null, null);
         }
+
+        /// <summary>The backward's results: δ for every step, ∂s_0, and the sums over all steps (∂x when needed).</summary>
+        private sealed record Sums(Tensor GradA, Tensor GradS0, Tensor GradWeightHH, Tensor GradWeightIH, Tensor GradBias, Tensor? GradX);
 
         private readonly struct ForwardKernel(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
             : DTypeDispatch.IKernel
@@ -112,32 +123,32 @@ namespace DuRnn.Fused
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Forward<T>(s, weight, s0, final, activation, batchSizes);
         }
 
-        private readonly struct BackwardKernel(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
-            Tensor gradWeight, int blockSteps, ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
+        private readonly struct BackwardKernel(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor s0, Tensor x, Tensor weightIH,
+            Sums sums, int blockSteps, ShortTermActivation activation, int[]? batchSizes) : DTypeDispatch.IKernel
         {
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> =>
-                Backward<T>(gradS, gradFinal, s, weight, gradA, gradS0, gradWeight, blockSteps, activation, batchSizes);
+                Backward<T>(gradS, gradFinal, s, weight, s0, x, weightIH, sums, blockSteps, activation, batchSizes);
         }
 
-        /// <summary>Rows (block steps × B) of one overlapped ∂U_s product: large enough for an efficient GEMM.</summary>
+        /// <summary>Rows (block steps × B) of one overlapped block of sums: large enough for efficient GEMMs.</summary>
         private const long OverlapRows = 2048;
 
         /// <summary>For tests: a fixed overlap block length (0 turns the overlap off; null: the rule below).</summary>
         internal static int? OverlapBlockOverride { get; set; }
 
         /// <summary>
-        /// Steps per block of the ∂U_s products a worker sums while the backward recurrence runs (0: no overlap).
-        /// The recurrence's per-step GEMMs are small and run on one BLAS thread, so with two or more torch threads a
-        /// second core is free: it takes Σ δ_tᵀ s_{t−1} block by block, as soon as a block's δ are known, instead of
-        /// one large GEMM after the loop. Only with at least two blocks of ~<see cref="OverlapRows"/> rows, and only
-        /// where the per-step GEMM runs on one thread (<see cref="Blas.ThreadScope"/>).
+        /// Steps per block of the sums a worker computes while the backward recurrence runs (0: no overlap). The
+        /// recurrence's per-step GEMMs are small and run on one BLAS thread, so with two or more torch threads a second
+        /// core is free: it takes ∂U_s, ∂W_s, ∂b_s and ∂x block by block, as soon as a block's δ are known, instead of
+        /// large GEMMs after the loop. Only with at least two blocks of ~<see cref="OverlapRows"/> rows, and only where
+        /// the per-step GEMM runs on one thread (<see cref="Blas.ThreadScope"/>).
         /// </summary>
         private static int OverlapBlockSteps(long steps, long batch, long size)
         {
-            if (OverlapBlockOverride is int fixedSteps) return steps > 1 ? fixedSteps : 0;
+            if (OverlapBlockOverride is int fixedSteps) return fixedSteps;
             if (torch.get_num_threads() < 2 || batch * size * size >= Blas.SingleThreadedBelow) return 0;
             long block = Math.Max(8, OverlapRows / Math.Max(1, batch));
-            return steps - 1 >= 2 * block ? (int)block : 0;
+            return steps >= 2 * block ? (int)block : 0;
         }
 
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
@@ -166,17 +177,41 @@ namespace DuRnn.Fused
             Raw.CopyFinal(ps, batch, size, Raw.RowSteps(steps, batch, batchSizes), Raw.Ptr<T>(final));
         }
 
-        private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor gradA, Tensor gradS0,
-            Tensor gradWeight, int blockSteps, ShortTermActivation activation, int[]? batchSizes)
+        private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor s0, Tensor x, Tensor weightIH,
+            Sums sums, int blockSteps, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
         {
-            int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
-            T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight);
-            T* pga = Raw.Ptr<T>(gradA), carry = Raw.Ptr<T>(gradS0), pgf = Raw.Ptr<T>(gradFinal), pgw = Raw.Ptr<T>(gradWeight);
-            using var threads = new Blas.ThreadScope(batch, size, size);
+            int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2], inputSize = (int)x.shape[2];
+            T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), ps0 = Raw.Ptr<T>(s0);
+            T* px = Raw.Ptr<T>(x), pwi = Raw.Ptr<T>(weightIH);
+            T* pga = Raw.Ptr<T>(sums.GradA), carry = Raw.Ptr<T>(sums.GradS0), pgf = Raw.Ptr<T>(gradFinal);
+            T* pgw = Raw.Ptr<T>(sums.GradWeightHH), pgwi = Raw.Ptr<T>(sums.GradWeightIH), pgb = Raw.Ptr<T>(sums.GradBias);
+            T* pgx = sums.GradX is null ? null : Raw.Ptr<T>(sums.GradX);
             long stepStride = (long)batch * size;
-            // Blocks [start, end) of steps ≥ 1, from the last: the worker sums δ_tᵀ s_{t−1} over a block once the loop
-            // below has passed its first step, and the blocks in the same order, so the sum is the same on every run.
+
+            // The sums of steps [start, end), which need only those steps' δ (and s_{start−1}, or s_0 for step 1).
+            void Block(int start, int end)
+            {
+                int rows = (end - start) * batch;
+                T* delta = pga + start * stepStride;
+                if (start == 0)
+                {
+                    Raw.Gemm(true, false, size, size, batch, pga, size, ps0, size, true, pgw, size);
+                    if (end > 1)
+                        Raw.Gemm(true, false, size, size, (end - 1) * batch, pga + stepStride, size, ps, size, true, pgw, size);
+                }
+                else
+                {
+                    Raw.Gemm(true, false, size, size, rows, delta, size, ps + (start - 1) * stepStride, size, true, pgw, size);
+                }
+                Raw.Gemm(true, false, size, inputSize, rows, delta, size, px + (long)start * batch * inputSize, inputSize, true, pgwi, inputSize);
+                if (pgx != null)
+                    Raw.Gemm(false, false, rows, inputSize, size, delta, size, pwi, inputSize, false, pgx + (long)start * batch * inputSize, inputSize);
+                for (int r = 0; r < rows; r++) Kernels.AddInPlace(pgb, delta + (long)r * size, size);
+            }
+
+            // Blocks [start, end) from the last: the worker takes each once the loop below has passed its first step,
+            // in the same order every run, so the sums are the same on every run.
             using var blockDone = new SemaphoreSlim(0);
             using var stop = new CancellationTokenSource();
             Task? worker = null;
@@ -187,12 +222,10 @@ namespace DuRnn.Fused
                     int previous = Blas.SetLocalThreads(1);
                     try
                     {
-                        for (int end = steps; end > 1; end = Math.Max(1, end - blockSteps))
+                        for (int end = steps; end > 0; end = Math.Max(0, end - blockSteps))
                         {
-                            int start = Math.Max(1, end - blockSteps);
                             blockDone.Wait(stop.Token);
-                            Raw.Gemm(true, false, size, size, (end - start) * batch, pga + start * stepStride, size,
-                                ps + (start - 1) * stepStride, size, true, pgw, size);
+                            Block(Math.Max(0, end - blockSteps), end);
                         }
                     }
                     finally
@@ -201,13 +234,15 @@ namespace DuRnn.Fused
                     }
                 });
             }
-            int nextStart = blockSteps > 0 ? Math.Max(1, steps - blockSteps) : -1;
+            int nextStart = blockSteps > 0 ? Math.Max(0, steps - blockSteps) : -1;
             bool completed = false;
             try
             {
-                // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by step t
-                // has ended at every later step too, so its carry is still zero when its own last step is reached: there
-                // it takes the gradient of the row's final state (rows [batchSizes[t+1], batchSizes[t]) end at step t).
+                using var threads = new Blas.ThreadScope(batch, size, size);
+                // carry holds δ_{t+1} U_s; it starts at zero and ends as ∂L/∂s_0 = δ_1 U_s. A row that has ended by
+                // step t has ended at every later step too, so its carry is still zero when its own last step is
+                // reached: there it takes the gradient of the row's final state (rows [batchSizes[t+1],
+                // batchSizes[t]) end at step t).
                 int later = 0;
                 for (int t = steps - 1; t >= 0; t--)
                 {
@@ -228,7 +263,7 @@ namespace DuRnn.Fused
                     if (t == nextStart)
                     {
                         blockDone.Release();
-                        nextStart = nextStart > 1 ? Math.Max(1, nextStart - blockSteps) : -1;
+                        nextStart = nextStart > 0 ? Math.Max(0, nextStart - blockSteps) : -1;
                     }
                 }
                 completed = true;
