@@ -151,6 +151,41 @@ namespace DuRnn.Tests
             }
         }
 
+        /// <summary>
+        /// At sizes where the fused backward splits its work into blocks by its own rules — T = 140, B = 32: the
+        /// short-term sums in blocks of 64 steps (64, 64, 12) on 2 threads, ∂W_h from g ⊙ s rebuilt 2048 rows at a time
+        /// (3 blocks of 4480 rows) — every gradient is the Reference's (float64, rtol 1e-10 as above).
+        /// </summary>
+        [Fact]
+        public void DefaultBlockRulesMatchReference()
+        {
+            int previousThreads = torch.get_num_threads();
+            try
+            {
+                torch.set_num_threads(2);
+                Dictionary<string, Tensor> Run(DuRNNImplementation implementation)
+                {
+                    torch.manual_seed(6262);
+                    var model = new DuRNN(3, 5, 2, shortTermSize: 4, dtype: ScalarType.Float64) { Implementation = implementation };
+                    Randomize(model);
+                    var x = torch.randn(140, 32, 3, dtype: ScalarType.Float64).requires_grad_();
+                    var (y, state) = model.call(x);
+                    ((y * torch.randn_like(y)).sum() + state.LongTerm.sum()).backward();
+                    var result = model.named_parameters().ToDictionary(p => "grad " + p.name, p => p.parameter.grad!.clone());
+                    result["grad_input"] = x.grad!.clone();
+                    return result;
+                }
+                var reference = Run(DuRNNImplementation.Reference);
+                var fused = Run(DuRNNImplementation.Fused);
+                foreach (var key in reference.Keys)
+                    TensorAssert.Close(fused[key], reference[key], 1e-10, 1e-12, $"Fused vs Reference, {key}");
+            }
+            finally
+            {
+                torch.set_num_threads(previousThreads);
+            }
+        }
+
         private static Dictionary<string, Tensor> Gradients(DuRNNImplementation implementation, bool withLengths, bool inputGradient)
         {
             torch.manual_seed(5151);

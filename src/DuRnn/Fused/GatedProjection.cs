@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Numerics;
 using System.Threading.Tasks;
@@ -10,9 +11,10 @@ namespace DuRnn.Fused
     /// The selection gate and the long-term cell's input for all steps at once, as one autograd node:
     /// <code>g_t = σ(W_gx x_t + W_gs s_t + b_g);  c_t = W_h (g_t ⊙ s_t) + b_h</code>
     /// (the step-by-step forms are <see cref="SelectionGate.forward"/> and <see cref="LongTermCell.InputProjection"/>).
-    /// Forward: four GEMMs over all T·B rows, σ and ⊙ in place. Backward, with p = g ⊙ s kept from the forward:
+    /// Forward: four GEMMs over all T·B rows, σ and ⊙ in place; p = g ⊙ s is not kept (a (T, B, S) tensor less to hold
+    /// until the backward: the node keeps x, s and g). Backward:
     /// <code>
-    /// ∂b_h = Σ ∂c;  ∂W_h = ∂cᵀ p;  ∂p = ∂c W_h
+    /// ∂b_h = Σ ∂c;  ∂W_h = ∂cᵀ p  (p rebuilt block by block in a small buffer);  ∂p = ∂c W_h
     /// ∂z = ∂p ⊙ s ⊙ g ⊙ (1 − g);  ∂s = ∂p ⊙ g + ∂z W_gs          (one element-wise pass, then a GEMM accumulated in place)
     /// ∂W_gs = ∂zᵀ s;  ∂W_gx = ∂zᵀ x;  ∂b_g = Σ ∂z;  ∂x = ∂z W_gx   (∂x only when x needs a gradient)
     /// </code>
@@ -62,9 +64,10 @@ namespace DuRnn.Fused
             Tensor weightX = (Tensor)vars[2], weightS = (Tensor)vars[3], biasG = (Tensor)vars[4];
             Tensor weightH = (Tensor)vars[5], biasH = (Tensor)vars[6];
             var (g, s2d) = Gate(x, s, weightX, weightS, biasG);
-            var p = g * s2d;
-            var c = Projection(p, weightH, biasH, x.shape[0], x.shape[1]);
-            ctx.save_for_backward(new List<Tensor> { x, s2d, g, p, weightX, weightS, weightH });
+            Tensor c;
+            using (var p = g * s2d)
+                c = Projection(p, weightH, biasH, x.shape[0], x.shape[1]);
+            ctx.save_for_backward(new List<Tensor> { x, s2d, g, weightX, weightS, weightH });
             ctx.save_data("xNeedsGrad", x.requires_grad);
             NodeOutputs.ForwardDone();
             return new List<Tensor> { c };
@@ -76,13 +79,14 @@ namespace DuRnn.Fused
             BackwardResults.ReleaseEarlier();
             using var scope = torch.NewDisposeScope();
             var saved = ctx.get_saved_variables();
-            Tensor x = saved[0], s2d = saved[1], g = saved[2], p = saved[3], weightX = saved[4], weightS = saved[5], weightH = saved[6];
+            Tensor x = saved[0], s2d = saved[1], g = saved[2], weightX = saved[3], weightS = saved[4], weightH = saved[5];
             bool xNeedsGrad = (bool)ctx.get_data("xNeedsGrad");
             long steps = x.shape[0], batch = x.shape[1], inputSize = x.shape[2], size = s2d.shape[1];
-            var gradC = gradOutputs[0].reshape(-1, weightH.shape[0]);
+            var gradC = gradOutputs[0].contiguous().reshape(-1, weightH.shape[0]);
 
             var gradBiasH = gradC.sum(0L);
-            var gradWeightH = torch.mm(gradC.t(), p);
+            var gradWeightH = torch.zeros_like(weightH);
+            DTypeDispatch.Run(g.dtype, new WeightKernel(gradC, g, s2d, gradWeightH));
             var gradS = torch.mm(gradC, weightH);              // ∂p, then ∂s in place
             var gradZ = torch.empty_like(gradS);
             DTypeDispatch.Run(gradS.dtype, new GateKernel(gradS, s2d, g, gradZ));
@@ -96,6 +100,32 @@ namespace DuRnn.Fused
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(gradX, gradS.view(steps, batch, size), gradWeightX, gradWeightS, gradBiasG, gradWeightH, gradBiasH);
+        }
+
+        private readonly struct WeightKernel(Tensor gradC, Tensor g, Tensor s, Tensor gradWeight) : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => WeightGradient<T>(gradC, g, s, gradWeight);
+        }
+
+        /// <summary>Rows of p = g ⊙ s rebuilt at a time for ∂W_h: a buffer of this many rows × S.</summary>
+        private const int BlockRows = 2048;
+
+        /// <summary>∂W_h = ∂cᵀ (g ⊙ s), with g ⊙ s rebuilt <see cref="BlockRows"/> rows at a time (GEMMs on torch's threads).</summary>
+        private static unsafe void WeightGradient<T>(Tensor gradC, Tensor g, Tensor s, Tensor gradWeight) where T : unmanaged, INumber<T>
+        {
+            int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)gradC.shape[1];
+            T* pc = Raw.Ptr<T>(gradC), pg = Raw.Ptr<T>(g), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(gradWeight);
+            var buffer = new T[(long)Math.Min(rows, BlockRows) * size];
+            fixed (T* pb = buffer)
+            {
+                for (int r0 = 0; r0 < rows; r0 += BlockRows)
+                {
+                    int n = Math.Min(BlockRows, rows - r0);
+                    long offset = (long)r0 * size;
+                    Kernels.Multiply(pg + offset, ps + offset, pb, (long)n * size);
+                    Raw.Gemm(true, false, hidden, size, n, pc + (long)r0 * hidden, hidden, pb, size, true, pw, size);
+                }
+            }
         }
 
         private readonly struct GateKernel(Tensor gradP, Tensor s, Tensor g, Tensor gradZ) : DTypeDispatch.IKernel

@@ -55,6 +55,19 @@ namespace DuRnn.Fused
             }
         }
 
+        /// <summary>output = a ⊙ b, element-wise over n elements.</summary>
+        internal static void Multiply<T>(T* a, T* b, T* output, long n) where T : unmanaged, INumber<T>
+        {
+            long i = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                for (; i <= n - Vector<T>.Count; i += Vector<T>.Count)
+                    Store(Load(a + i) * Load(b + i), output + i);
+            }
+            for (; i < n; i++)
+                output[i] = a[i] * b[i];
+        }
+
         /// <summary>accumulator += x, element-wise over n elements.</summary>
         internal static void AddInPlace<T>(T* accumulator, T* x, int n) where T : unmanaged, INumber<T>
         {
