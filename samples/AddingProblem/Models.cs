@@ -54,6 +54,7 @@ namespace DuRnn.Samples.AddingProblem
             ModelKind.DuRnnNoGate => new DuRnnModel(options, DuRnnAblation.NoGate),
             ModelKind.DuRnnNoShortTerm => new DuRnnModel(options, DuRnnAblation.NoShortTerm),
             ModelKind.IndRnn => new IndRnnModel(options),
+            ModelKind.IndRnnScaled => new IndRnnModel(options, scaled: true),
             ModelKind.Lstm => new LstmModel(options),
             ModelKind.Gru => new GruModel(options),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
@@ -138,20 +139,28 @@ namespace DuRnn.Samples.AddingProblem
     /// <summary>
     /// A plain IndRNN, the library's <see cref="IndRNN"/> (numLayers × H, MAG 2, T_max = T, the last layer's u started in
     /// [U_lowbound, U_bound], W ~ N(0, 0.001²), b = 0; fused recurrence) and a linear read-out, as in IndRNN's
-    /// adding-problem code.
+    /// adding-problem code. With <c>scaled</c>, DuRNN's rule instead: W's σ per layer from
+    /// <see cref="LongTermCell.DefaultInputWeightStd"/> and <see cref="IndRNN.ParameterGroups"/> (W and b at
+    /// lr · <see cref="LongTermCell.LearningRateScale"/>).
     /// </summary>
     internal sealed class IndRnnModel : AddingModel
     {
         private readonly IndRNN rnn;
         private readonly Linear readout;
+        private readonly bool scaled;
 
-        public IndRnnModel(Options o) : base(nameof(IndRnnModel))
+        public IndRnnModel(Options o, bool scaled = false) : base(nameof(IndRnnModel))
         {
+            this.scaled = scaled;
             rnn = new IndRNN(AddingData.Features, o.Hidden, numLayers: o.Layers, mag: 2.0, maxSequenceLength: o.Length,
-                longMemoryLastLayer: true, inputWeightStd: 0.001);
+                longMemoryLastLayer: true, inputWeightStd: scaled ? null : 0.001);
             readout = nn.Linear(o.Hidden, 1);
             RegisterComponents();
         }
+
+        /// <inheritdoc />
+        public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay) =>
+            scaled ? rnn.ParameterGroups(lr, weightDecay, readout.parameters()) : base.ParameterGroups(lr, weightDecay);
 
         public override Tensor forward(Tensor input)
         {

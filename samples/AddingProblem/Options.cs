@@ -30,6 +30,10 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>Ablation: DuRNN without short-term recurrence (U_s = 0, frozen).</summary>
         DuRnnNoShortTerm,
+
+        /// <summary>The library's <see cref="DuRnn.IndRNN"/> with DuRNN's initialisation and learning-rate rule
+        /// (<c>inputWeightStd: null</c>, <see cref="DuRnn.IndRNN.ParameterGroups"/>): separates the rule from the architecture.</summary>
+        IndRnnScaled,
     }
 
     /// <summary>The settings of a run, read from the command line by <see cref="Settings"/>.</summary>
@@ -95,6 +99,7 @@ namespace DuRnn.Samples.AddingProblem
             ModelKind.Gru => "gru",
             ModelKind.DuRnnNoGate => "durnn-nogate",
             ModelKind.DuRnnNoShortTerm => "durnn-noshort",
+            ModelKind.IndRnnScaled => "indrnn-scaled",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
 
@@ -120,7 +125,7 @@ namespace DuRnn.Samples.AddingProblem
     /// </summary>
     internal sealed class Settings : CommandSettings
     {
-        [CommandOption("--model <M>"), Description("durnn | indrnn | lstm | gru | durnn-nogate | durnn-noshort; comma-separated or repeated (default durnn); the last two are ablations: g = 1, or U_s = 0")]
+        [CommandOption("--model <M>"), Description("durnn | indrnn | lstm | gru | durnn-nogate | durnn-noshort | indrnn-scaled; comma-separated or repeated (default durnn); durnn-nogate and durnn-noshort are ablations (g = 1, or U_s = 0); indrnn-scaled is IndRNN with DuRNN's initialisation and learning-rate rule")]
         public string[]? Models { get; init; }
 
         [CommandOption("--length <T>"), Description("sequence length (default 100)")]

@@ -130,27 +130,7 @@ namespace DuRnn
         /// <returns>The groups, for <c>torch.optim.Adam(groups, lr)</c>; every parameter in exactly one.</returns>
         public IReadOnlyList<TorchSharp.Modules.Adam.ParamGroup> ParameterGroups(double lr, double weightDecay = 0,
             IEnumerable<Parameter>? others = null, double beta1 = 0.9, double beta2 = 0.999)
-        {
-            if (!(lr > 0) || double.IsInfinity(lr)) throw new ArgumentOutOfRangeException(nameof(lr), lr, "lr must be finite and > 0.");
-            Check.NonNegativeFinite(weightDecay, nameof(weightDecay));
-            TorchSharp.Modules.Adam.ParamGroup Group(IEnumerable<Parameter> ps, double rate, double decay) =>
-                new(ps.ToList(), lr: rate, beta1: beta1, beta2: beta2, weight_decay: decay);
-            var cells = AllLayers.Select(l => l.LongTerm).ToList();
-            var scaled = new HashSet<IntPtr>(cells.SelectMany(c => new[] { c.weight_ih.Handle, c.bias_ih.Handle }));
-            var rest = parameters().Where(p => !scaled.Contains(p.Handle)).Concat(others ?? Enumerable.Empty<Parameter>()).ToList();
-            var groups = new List<TorchSharp.Modules.Adam.ParamGroup>
-            {
-                Group(rest.Where(p => p.dim() >= 2), lr, weightDecay),
-                Group(rest.Where(p => p.dim() < 2), lr, 0),
-            };
-            foreach (var scale in cells.Select(c => c.LearningRateScale).Distinct())
-            {
-                var same = cells.Where(c => c.LearningRateScale == scale).ToList();
-                groups.Add(Group(same.Select(c => c.weight_ih), lr * scale, weightDecay));
-                groups.Add(Group(same.Select(c => c.bias_ih), lr * scale, 0));
-            }
-            return groups;
-        }
+            => LearningRates.Groups(parameters(), AllLayers.Select(l => l.LongTerm).ToList(), lr, weightDecay, others, beta1, beta2);
 
         /// <summary>
         /// Re-applies the documented initialisation in place, as the constructor did: every layer's cells

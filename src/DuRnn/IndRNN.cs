@@ -58,9 +58,11 @@ namespace DuRnn
         /// The state is laid out (numLayers·D, B, H) either way.</param>
         /// <param name="dropout">If non-zero, a dropout layer with this probability on the outputs of each layer
         /// except the last, with one mask per sequence shared over all steps (train mode only). Default: 0.</param>
-        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²) of every layer (default 0.001, as the
-        /// long-term input weights of <see cref="DuRNN"/> and IndRNN's adding-problem code: with u ≈ 1 a ReLU state
-        /// integrates its input over time, and large input weights make it grow like steps × input).</param>
+        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²) of every layer (default 0.001, IndRNN's
+        /// adding-problem code: with u ≈ 1 a ReLU state integrates its input over time, and large input weights make it
+        /// grow like steps × input). <c>null</c> means <see cref="DuRNN"/>'s rule for its long-term cells, per layer:
+        /// <see cref="LongTermCell.DefaultInputWeightStd"/>(T_max, long memory), 0.001 up to T_max = 100 and smaller
+        /// beyond.</param>
         /// <param name="bidirectional">If true, a bidirectional IndRNN (D = 2): every layer has a second cell
         /// (state-dict keys <c>layers_reverse.{l}.*</c>) that reads the sequence backwards, and the layer's output is
         /// [forward h_t, backward h_t], 2H features; layer l+1, BatchNorm and the final output see 2H features. The
@@ -69,7 +71,7 @@ namespace DuRnn
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
         public IndRNN(long inputSize, long hiddenSize, long numLayers = 1, double mag = 2.0, long? maxSequenceLength = null,
             bool longMemoryLastLayer = false, bool batchNorm = false, bool residual = false, bool batchFirst = false,
-            double dropout = 0.0, double inputWeightStd = 0.001, bool bidirectional = false,
+            double dropout = 0.0, double? inputWeightStd = 0.001, bool bidirectional = false,
             Device? device = null, ScalarType? dtype = null)
             : base(nameof(IndRNN))
         {
@@ -139,8 +141,9 @@ namespace DuRnn
         /// <summary>Whether the last layer's u was initialised in [U_lowbound, U_bound] (long memory from the start).</summary>
         public bool LongMemoryLastLayer { get; }
 
-        /// <summary>σ of the input weights' initialisation W ~ N(0, σ²).</summary>
-        public double InputWeightStd { get; }
+        /// <summary>σ of the input weights' initialisation W ~ N(0, σ²); null: each layer's
+        /// <see cref="LongTermCell.InputWeightStd"/> follows <see cref="LongTermCell.DefaultInputWeightStd"/>.</summary>
+        public double? InputWeightStd { get; }
 
         /// <summary>U_bound = MAG^(1/T_max) (1 without T_max): <see cref="ApplyConstraints"/> keeps every |u_i| ≤ U_bound.</summary>
         public double RecurrentBound => layers[0].RecurrentBound;
@@ -168,6 +171,23 @@ namespace DuRnn
 
         /// <summary>The layers' cells, first to last (the forward direction when bidirectional).</summary>
         public IReadOnlyList<LongTermCell> Layers => layers.ToList();
+
+        /// <summary>
+        /// Adam's parameter groups, the same rule as <see cref="DuRNN.ParameterGroups"/>: weight matrices with
+        /// <paramref name="weightDecay"/>, 1-D parameters (biases, u) without it, and each layer's input weights and bias
+        /// with the learning rate <paramref name="lr"/> · <see cref="LongTermCell.LearningRateScale"/> (1 up to
+        /// T_max = 100, smaller beyond). IndRNN's own recipe is a single lr for all (<c>torch.optim.Adam(parameters(), lr)</c>).
+        /// </summary>
+        /// <param name="lr">The learning rate.</param>
+        /// <param name="weightDecay">L2 weight decay of the weight matrices; never on biases or u.</param>
+        /// <param name="others">Parameters of other modules trained with this one (e.g. a read-out): lr, and the same
+        /// weight-decay split. Null for none.</param>
+        /// <param name="beta1">Adam's β₁.</param>
+        /// <param name="beta2">Adam's β₂.</param>
+        /// <returns>The groups, for <c>torch.optim.Adam(groups, lr)</c>; every parameter in exactly one.</returns>
+        public IReadOnlyList<TorchSharp.Modules.Adam.ParamGroup> ParameterGroups(double lr, double weightDecay = 0,
+            IEnumerable<Parameter>? others = null, double beta1 = 0.9, double beta2 = 0.999)
+            => LearningRates.Groups(parameters(), Layers.Concat(ReverseLayers).ToList(), lr, weightDecay, others, beta1, beta2);
 
         /// <summary>The backward direction's cells, first to last; empty unless <see cref="Bidirectional"/>.</summary>
         public IReadOnlyList<LongTermCell> ReverseLayers => layers_reverse?.ToList() ?? new List<LongTermCell>();

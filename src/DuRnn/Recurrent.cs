@@ -46,7 +46,7 @@ namespace DuRnn
 
         /// <summary>
         /// Creates a multi-layer IndRNN: the same as <see cref="DuRnn.IndRNN(long, long, long, double, long?, bool, bool,
-        /// bool, bool, double, double, bool, Device?, ScalarType?)"/>, whose documentation describes every option.
+        /// bool, bool, double, double?, bool, Device?, ScalarType?)"/>, whose documentation describes every option.
         /// </summary>
         /// <param name="inputSize">The number of expected features in the input x.</param>
         /// <param name="hiddenSize">H, the number of neurons per layer and direction.</param>
@@ -59,12 +59,12 @@ namespace DuRnn
         /// <param name="batchFirst">Input and output are (B, T, feature) instead of (T, B, feature).</param>
         /// <param name="dropout">Dropout between layers, one mask per sequence (default 0).</param>
         /// <param name="bidirectional">A second direction reads every sequence backwards (D = 2).</param>
-        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²).</param>
+        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²); null: <see cref="DuRNN"/>'s scaled rule per layer.</param>
         /// <param name="device">The desired device of the parameters and buffers.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
         public static IndRNN IndRNN(long inputSize, long hiddenSize, long numLayers = 1, double mag = 2.0,
             long? maxSequenceLength = null, bool longMemoryLastLayer = false, bool batchNorm = false, bool residual = false,
-            bool batchFirst = false, double dropout = 0.0, bool bidirectional = false, double inputWeightStd = 0.001,
+            bool batchFirst = false, double dropout = 0.0, bool bidirectional = false, double? inputWeightStd = 0.001,
             Device? device = null, ScalarType? dtype = null) =>
             new(inputSize, hiddenSize, numLayers, mag, maxSequenceLength, longMemoryLastLayer, batchNorm, residual, batchFirst,
                 dropout, inputWeightStd, bidirectional, device, dtype);

@@ -167,5 +167,31 @@ namespace DuRnn.Tests
                 g.Options.beta2.Should().Be(0.999);
             }
         }
+
+        /// <summary>
+        /// IndRNN with <c>inputWeightStd: null</c> takes DuRNN's rule per layer (σ 0.001·100/T_max in the long-memory
+        /// last layer, 0.001·√(100/T_max) in the others), its groups the same learning-rate rule; the default stays
+        /// IndRNN's published 0.001 everywhere.
+        /// </summary>
+        [Fact]
+        public void IndRnnCanTakeDuRnnsInitialisationAndLearningRateRule()
+        {
+            using var scope = torch.NewDisposeScope();
+            var scaled = new IndRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true, inputWeightStd: null);
+            scaled.InputWeightStd.Should().BeNull();
+            scaled.Layers[0].InputWeightStd.Should().BeApproximately(0.001 * Math.Sqrt(100.0 / 2500), 1e-15);
+            scaled.Layers[1].InputWeightStd.Should().BeApproximately(0.001 * 100.0 / 2500, 1e-15);
+            var published = new IndRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true);
+            published.Layers.Select(l => l.InputWeightStd).Should().OnlyContain(std => std == 0.001);
+
+            var readout = nn.Linear(8, 1);
+            var groups = scaled.ParameterGroups(lr: 1e-3, weightDecay: 1e-4, others: readout.parameters());
+            groups.SelectMany(g => g.Parameters).Select(p => p.Handle).Should().BeEquivalentTo(
+                scaled.parameters().Concat(readout.parameters()).Select(p => p.Handle), "every parameter is in exactly one group");
+            double RateOf(Parameter p) => groups.Single(g => g.Parameters.Any(q => q.Handle == p.Handle)).Options.LearningRate!.Value;
+            RateOf(scaled.Layers[1].weight_ih).Should().BeApproximately(1e-3 * 100.0 / 2500, 1e-15);
+            RateOf(scaled.Layers[0].bias_ih).Should().BeApproximately(1e-3 * Math.Sqrt(100.0 / 2500), 1e-15);
+            RateOf(scaled.Layers[1].weight_hh).Should().Be(1e-3, "u keeps the base rate");
+        }
     }
 }
