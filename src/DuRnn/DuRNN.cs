@@ -333,10 +333,9 @@ namespace DuRnn
         {
             long directions = NumDirections;
             if (lengths is not null && lengths.Full) lengths = null;
-            Tensor? lengthsTensor = null, reverseIndex = null, validRows = null;
+            Tensor? reverseIndex = null, validRows = null;
             if (lengths is not null)
             {
-                lengthsTensor = lengths.ToTensor();
                 // Zero padded input: a residual connection adds the input, and padded outputs must stay zero.
                 x = x.masked_fill(lengths.Valid(x.device).logical_not(), Scalars.Zero);
                 if (Bidirectional) reverseIndex = lengths.ReverseIndex(x.device);
@@ -348,7 +347,7 @@ namespace DuRnn
             {
                 var layerInput = x;
                 int k = l * (int)directions;
-                var (y, sT, hT) = layers[l].call(layerInput, state?.ShortTerm[k], state?.LongTerm[k], lengthsTensor);
+                var (y, sT, hT) = layers[l].RunChecked(layerInput, state?.ShortTerm[k], state?.LongTerm[k], lengths);
                 finalShort[k] = sT;
                 finalLong[k] = hT;
                 if (layers_reverse is not null)
@@ -356,7 +355,7 @@ namespace DuRnn
                     // The backward direction reads each sequence's valid part reversed; its outputs are put back in
                     // time order, so that output t holds both directions' h at step t.
                     var reversed = Stacking.Reverse(layerInput, reverseIndex);
-                    var (yr, sr, hr) = layers_reverse[l].call(reversed, state?.ShortTerm[k + 1], state?.LongTerm[k + 1], lengthsTensor);
+                    var (yr, sr, hr) = layers_reverse[l].RunChecked(reversed, state?.ShortTerm[k + 1], state?.LongTerm[k + 1], lengths);
                     finalShort[k + 1] = sr;
                     finalLong[k + 1] = hr;
                     y = torch.cat(new[] { y, Stacking.Reverse(yr, reverseIndex) }, 2);

@@ -141,6 +141,13 @@ namespace DuRnn
         public (Tensor output, Tensor shortTerm, Tensor longTerm) call(Tensor input, Tensor? shortTerm, Tensor? longTerm, Tensor? lengths) =>
             lengths is null ? base.call(input, shortTerm, longTerm) : forward(input, shortTerm, longTerm, lengths);
 
+        /// <summary>
+        /// The stack's way in (<see cref="DuRNN"/>): arguments the stack has already checked, so nothing is checked again
+        /// per layer and per call (which costs a streaming call of one step more than its arithmetic); no hooks run.
+        /// </summary>
+        internal (Tensor output, Tensor shortTerm, Tensor longTerm) RunChecked(Tensor input, Tensor? shortTerm, Tensor? longTerm,
+            SequenceLengths? lengths) => Run(input, shortTerm, longTerm, lengths);
+
         /// <summary>Runs the chosen implementation on checked arguments; null or full lengths take the plain path.</summary>
         private (Tensor output, Tensor shortTerm, Tensor longTerm) Run(Tensor input, Tensor? shortTerm, Tensor? longTerm, SequenceLengths? lengths)
         {
