@@ -40,12 +40,6 @@ namespace DuRnn.Benchmarks
             catch (UnauthorizedAccessException) { return "n/a"; }
         }
 
-        /// <summary>True when a load average printed by <see cref="LoadAverage"/> shows more runnable work than cores
-        /// (its 1-minute value above the core count).</summary>
-        public static bool IsBusy(string loadAverage) =>
-            double.TryParse(loadAverage.Split(' ')[0], System.Globalization.NumberStyles.Float,
-                System.Globalization.CultureInfo.InvariantCulture, out double load) && load > Environment.ProcessorCount;
-
         /// <summary>One line: cores, CPU, torch threads, .NET, TorchSharp, OS.</summary>
         public static string Describe()
         {

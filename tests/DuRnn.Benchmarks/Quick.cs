@@ -47,6 +47,7 @@ namespace DuRnn.Benchmarks
             var clock = Stopwatch.StartNew();
             var err = Console.Error;
             string loadBefore = Machine.LoadAverage();
+            var meter = new CpuMeter();
             var results = new List<TimeResult>();
             var notes = new List<string>();
 
@@ -107,16 +108,15 @@ namespace DuRnn.Benchmarks
                     notes.Add(string.Create(CultureInfo.InvariantCulture,
                         $"memory case not run: estimated {cost:F0} s, {Math.Max(0, left):F0} s left of the budget; run it alone with --memory."));
             }
-            string loadAfter = Machine.LoadAverage();
 
             var o = Console.Out;
             o.WriteLine();
             o.WriteLine($"Machine: {Machine.Describe()}");
             o.WriteLine($"Run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, --quick, I = {Workload.InputSize}, float32, CPU, 1 layer; " +
                         $"median of {MinRuns}–{MaxRuns} timed runs (round-robin over the models; 1 run where the warm-up run took over {SlowRun.TotalSeconds:F0} s) after 1–2 warm-up runs; " +
-                        $"load average before {loadBefore}, after {loadAfter}; took {clock.Elapsed.TotalSeconds:F0} s");
-            if (Machine.IsBusy(loadBefore) || Machine.IsBusy(loadAfter))
-                o.WriteLine($"WARNING: the load average exceeded the {Environment.ProcessorCount} cores: other processes competed for the CPU; the times are unreliable.");
+                        $"{meter.Describe(loadBefore)}; took {clock.Elapsed.TotalSeconds:F0} s");
+            if (meter.WasBusy())
+                o.WriteLine("WARNING: other processes competed for the CPU during this run; the times are unreliable.");
             o.WriteLine();
             Report.PrintTimes(o, results);
             o.WriteLine();
