@@ -23,6 +23,7 @@ namespace DuRnn.Benchmarks
               --targets          only the targets: DuRNN and its baseline timed in interleaved pairs (median of pair ratios),
                                  with the roofline lines, the memory case and the load other processes put on the machine
               --check            with --quick or --targets: exit 1 when a target is missed, 3 when the run was under load
+              --streaming        only the streaming row (one-step calls, B = 1), per-call times in µs
               --budget SECONDS   with --quick: wall-clock budget for the optional cells (T=5000, memory case); default 170
               --memory           only the memory case (training, T=5000, B=32, H=128, 2 layers), one child process per model
               --memory MODEL     one memory child (MODEL: {0})
@@ -67,6 +68,13 @@ namespace DuRnn.Benchmarks
             bool withMemory = !Take("--no-memory");
             bool check = Take("--check");
             Machine.ConfigureTorch();
+            if (Take("--streaming"))
+            {
+                var row = Targets.StreamingRow();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{row.Name}: median of pair ratios {row.Median:F3} (min {row.Ratios.Min():F3}, max {row.Ratios.Max():F3}); per call {row.MedianA * 1000:F1} µs vs {row.MedianB * 1000:F1} µs"));
+                return 0;
+            }
             bool quick = Take("--quick");
             if (quick || Take("--targets"))
             {

@@ -12,7 +12,7 @@ namespace DuRnn.Benchmarks
     internal sealed class Streaming : IDisposable
     {
         /// <summary>Calls per run.</summary>
-        public const int Calls = 200;
+        public const int Calls = 1000;
 
         private readonly nn.Module _module;
         private readonly Action _run;
