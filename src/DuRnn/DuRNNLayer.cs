@@ -241,7 +241,8 @@ namespace DuRnn
         /// short-term cell (W_s x + b_s for all steps, then the recurrence; <see cref="Fused.ShortTermRecurrence"/>), the
         /// gate with the long-term input (g and W_h (g ⊙ s) + b_h for all steps; <see cref="Fused.GatedProjection"/>),
         /// and the long-term recurrence (<see cref="Fused.LongTermRecurrence"/>). Inference runs in blocks of steps
-        /// (<see cref="ForwardFusedInChunks"/>).
+        /// (<see cref="ForwardFusedInChunks"/>), and the smallest inference calls (T·B ≤ 16, e.g. streaming one step
+        /// at a time) step by step on raw memory (<see cref="Fused.LayerSteps"/>).
         /// </summary>
         /// <remarks>
         /// Variable lengths use PyTorch's packed layout: the batch is reordered by decreasing length (when it is not
@@ -254,8 +255,11 @@ namespace DuRnn
             long steps = input.shape[0], batch = input.shape[1];
             s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
             h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
+            bool inference = !torch.is_grad_enabled();
+            if (lengths is null && inference && steps * batch <= Fused.LayerSteps.MaxRows && Fused.LayerSteps.Supports(short_term, gate, long_term))
+                return Fused.LayerSteps.Run(input, short_term, gate, long_term, s0, h0);
             long chunk = InferenceChunkSteps(batch, input.element_size());
-            if (lengths is null && !torch.is_grad_enabled() && steps > chunk)
+            if (lengths is null && inference && steps > chunk)
                 return ForwardFusedInChunks(input, s0, h0, chunk);
             int[]? batchSizes = null;
             Tensor? order = null;

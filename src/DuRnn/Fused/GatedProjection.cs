@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -115,8 +116,11 @@ namespace DuRnn.Fused
         {
             int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)gradC.shape[1];
             T* pc = Raw.Ptr<T>(gradC), pg = Raw.Ptr<T>(g), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(gradWeight);
-            var buffer = new T[(long)Math.Min(rows, BlockRows) * size];
-            fixed (T* pb = buffer)
+            // Native and 64-byte aligned like LibTorch's tensors (the BLAS picks its code path by alignment; a managed
+            // array's alignment varies from call to call, and with it the last bit of the result).
+            long elements = (long)Math.Min(rows, BlockRows) * size;
+            T* pb = (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);
+            try
             {
                 for (int r0 = 0; r0 < rows; r0 += BlockRows)
                 {
@@ -125,6 +129,10 @@ namespace DuRnn.Fused
                     Kernels.Multiply(pg + offset, ps + offset, pb, (long)n * size);
                     Raw.Gemm(true, false, hidden, size, n, pc + (long)r0 * hidden, hidden, pb, size, true, pw, size);
                 }
+            }
+            finally
+            {
+                NativeMemory.AlignedFree(pb);
             }
         }
 
