@@ -12,10 +12,11 @@ namespace DuRnn.Fused
     /// The selection gate and the long-term cell's input for all steps at once, as one autograd node:
     /// <code>g_t = σ(W_gx x_t + W_gs s_t + b_g);  c_t = W_h (g_t ⊙ s_t) + b_h</code>
     /// (the step-by-step forms are <see cref="SelectionGate.forward"/> and <see cref="LongTermCell.InputProjection"/>).
-    /// Forward: four GEMMs over all T·B rows, σ and ⊙ in place; p = g ⊙ s is not kept (a (T, B, S) tensor less to hold
-    /// until the backward: the node keeps x, s and g). Backward:
+    /// Forward: the gate's two GEMMs over all T·B rows, σ in place; then c block by block with p = g ⊙ s in a small
+    /// buffer (p is never a (T, B, S) tensor, and is not kept: the node keeps x, s and g). Backward, block by block of
+    /// 2048 rows, every product of a block one GEMM while the block's operands are in cache:
     /// <code>
-    /// ∂b_h = Σ ∂c;  ∂W_h = ∂cᵀ p  (p rebuilt block by block in a small buffer);  ∂p = ∂c W_h
+    /// ∂b_h = Σ ∂c;  ∂W_h = ∂cᵀ p  (p rebuilt in a small buffer);  ∂p = ∂c W_h
     /// ∂z = ∂p ⊙ s ⊙ g ⊙ (1 − g);  ∂s = ∂p ⊙ g + ∂z W_gs          (one element-wise pass, then a GEMM accumulated in place)
     /// ∂W_gs = ∂zᵀ s;  ∂W_gx = ∂zᵀ x;  ∂b_g = Σ ∂z;  ∂x = ∂z W_gx   (∂x only when x needs a gradient)
     /// </code>
@@ -65,9 +66,8 @@ namespace DuRnn.Fused
             Tensor weightX = (Tensor)vars[2], weightS = (Tensor)vars[3], biasG = (Tensor)vars[4];
             Tensor weightH = (Tensor)vars[5], biasH = (Tensor)vars[6];
             var (g, s2d) = Gate(x, s, weightX, weightS, biasG);
-            Tensor c;
-            using (var p = g * s2d)
-                c = Projection(p, weightH, biasH, x.shape[0], x.shape[1]);
+            var c = torch.empty(x.shape[0], x.shape[1], weightH.shape[0], dtype: x.dtype, device: x.device);
+            DTypeDispatch.Run(g.dtype, new ProjectionKernel(g, s2d, weightH.contiguous(), biasH.contiguous(), c));
             ctx.save_for_backward(new List<Tensor> { x, s2d, g, weightX, weightS, weightH });
             ctx.save_data("xNeedsGrad", x.requires_grad);
             NodeOutputs.ForwardDone();
@@ -85,74 +85,91 @@ namespace DuRnn.Fused
             long steps = x.shape[0], batch = x.shape[1], inputSize = x.shape[2], size = s2d.shape[1];
             var gradC = gradOutputs[0].contiguous().reshape(-1, weightH.shape[0]);
 
-            var gradBiasH = gradC.sum(0L);
+            var gradS = torch.empty_like(s2d);
             var gradWeightH = torch.zeros_like(weightH);
-            DTypeDispatch.Run(g.dtype, new WeightKernel(gradC, g, s2d, gradWeightH));
-            var gradS = torch.mm(gradC, weightH);              // ∂p, then ∂s in place
-            var gradZ = torch.empty_like(gradS);
-            DTypeDispatch.Run(gradS.dtype, new GateKernel(gradS, s2d, g, gradZ));
-            gradS.addmm_(gradZ, weightS);
-            var gradWeightS = torch.mm(gradZ.t(), s2d);
-            var x2d = x.reshape(-1, inputSize);
-            var gradWeightX = torch.mm(gradZ.t(), x2d);
-            var gradBiasG = gradZ.sum(0L);
-            Tensor? gradX = xNeedsGrad ? torch.mm(gradZ, weightX).view(steps, batch, inputSize) : null;
+            var gradBiasH = torch.zeros(weightH.shape[0], dtype: g.dtype, device: g.device);
+            var gradWeightS = torch.zeros_like(weightS);
+            var gradWeightX = torch.zeros_like(weightX);
+            var gradBiasG = torch.zeros(size, dtype: g.dtype, device: g.device);
+            Tensor? gradX = xNeedsGrad ? torch.empty(x.shape, dtype: x.dtype, device: x.device) : null;
+            var x2d = x.contiguous().reshape(-1, inputSize);
+            DTypeDispatch.Run(g.dtype, new BackwardKernel(new Operands(gradC, x2d, s2d, g, weightX.contiguous(), weightS.contiguous(), weightH.contiguous()),
+                new Gradients(gradS, gradX, gradWeightX, gradWeightS, gradBiasG, gradWeightH, gradBiasH)));
 
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(gradX, gradS.view(steps, batch, size), gradWeightX, gradWeightS, gradBiasG, gradWeightH, gradBiasH);
         }
 
-        private readonly struct WeightKernel(Tensor gradC, Tensor g, Tensor s, Tensor gradWeight) : DTypeDispatch.IKernel
+        /// <summary>The saved and incoming tensors the backward reads (all contiguous; x, s, g, ∂c as 2-D rows).</summary>
+        private sealed record Operands(Tensor GradC, Tensor X, Tensor S, Tensor G, Tensor WeightX, Tensor WeightS, Tensor WeightH);
+
+        /// <summary>The backward's results (∂x only when x needs a gradient; the sums start at zero).</summary>
+        private sealed record Gradients(Tensor GradS, Tensor? GradX, Tensor WeightX, Tensor WeightS, Tensor BiasG, Tensor WeightH, Tensor BiasH);
+
+        private readonly struct ProjectionKernel(Tensor g, Tensor s, Tensor weight, Tensor bias, Tensor c) : DTypeDispatch.IKernel
         {
-            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => WeightGradient<T>(gradC, g, s, gradWeight);
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Project<T>(g, s, weight, bias, c);
         }
 
-        /// <summary>Rows of p = g ⊙ s rebuilt at a time for ∂W_h: a buffer of this many rows × S.</summary>
+        private readonly struct BackwardKernel(Operands operands, Gradients gradients) : DTypeDispatch.IKernel
+        {
+            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(operands, gradients);
+        }
+
+        /// <summary>Rows processed at a time: every product of a block is a GEMM of this many rows (large enough to run
+        /// well on torch's threads), and the block's operands stay in cache from one product to the next.</summary>
         private const int BlockRows = 2048;
 
-        /// <summary>∂W_h = ∂cᵀ (g ⊙ s), with g ⊙ s rebuilt <see cref="BlockRows"/> rows at a time (GEMMs on torch's threads).</summary>
-        private static unsafe void WeightGradient<T>(Tensor gradC, Tensor g, Tensor s, Tensor gradWeight) where T : unmanaged, INumber<T>
+        /// <summary>c = (g ⊙ s) W_hᵀ + b_h, block by block, with g ⊙ s in a small buffer (never a (T, B, S) tensor).</summary>
+        private static unsafe void Project<T>(Tensor g, Tensor s, Tensor weight, Tensor bias, Tensor c) where T : unmanaged, INumber<T>
         {
-            int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)gradC.shape[1];
-            T* pc = Raw.Ptr<T>(gradC), pg = Raw.Ptr<T>(g), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(gradWeight);
-            // Native and 64-byte aligned like LibTorch's tensors (the BLAS picks its code path by alignment; a managed
-            // array's alignment varies from call to call, and with it the last bit of the result).
-            long elements = (long)Math.Min(rows, BlockRows) * size;
-            T* pb = (T*)NativeMemory.AlignedAlloc((nuint)(elements * sizeof(T)), 64);
-            try
+            int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)weight.shape[0];
+            T* pg = Raw.Ptr<T>(g), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), pb = Raw.Ptr<T>(bias), pc = Raw.Ptr<T>(c);
+            using var buffer = new AlignedBuffer<T>((long)Math.Min(rows, BlockRows) * size);
+            for (int r0 = 0; r0 < rows; r0 += BlockRows)
             {
-                for (int r0 = 0; r0 < rows; r0 += BlockRows)
-                {
-                    int n = Math.Min(BlockRows, rows - r0);
-                    long offset = (long)r0 * size;
-                    Kernels.Multiply(pg + offset, ps + offset, pb, (long)n * size);
-                    Raw.Gemm(true, false, hidden, size, n, pc + (long)r0 * hidden, hidden, pb, size, true, pw, size);
-                }
-            }
-            finally
-            {
-                NativeMemory.AlignedFree(pb);
+                int n = Math.Min(BlockRows, rows - r0);
+                Kernels.Multiply(pg + (long)r0 * size, ps + (long)r0 * size, buffer.Pointer, (long)n * size);
+                T* block = pc + (long)r0 * hidden;
+                var biasRow = new ReadOnlySpan<T>(pb, hidden);
+                for (int r = 0; r < n; r++) biasRow.CopyTo(new Span<T>(block + (long)r * hidden, hidden));
+                Raw.Gemm(false, true, n, hidden, size, buffer.Pointer, size, pw, size, true, block, hidden);
             }
         }
 
-        private readonly struct GateKernel(Tensor gradP, Tensor s, Tensor g, Tensor gradZ) : DTypeDispatch.IKernel
+        /// <summary>
+        /// The backward, block by block of <see cref="BlockRows"/> rows: ∂p = ∂c W_h into ∂s's rows; ∂W_h += ∂cᵀ p and
+        /// ∂b_h += Σ ∂c with p = g ⊙ s rebuilt in a small buffer; ∂z (a small buffer) and ∂s = ∂p ⊙ g in one
+        /// element-wise pass; ∂s += ∂z W_gs; ∂W_gs += ∂zᵀ s; ∂W_gx += ∂zᵀ x; ∂b_g += Σ ∂z; ∂x = ∂z W_gx.
+        /// </summary>
+        private static unsafe void Backward<T>(Operands o, Gradients r) where T : unmanaged, INumber<T>
         {
-            public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradP, s, g, gradZ);
-        }
-
-        /// <summary>∂z = ∂p ⊙ s ⊙ g ⊙ (1 − g) and ∂p ← ∂p ⊙ g, split over torch's threads.</summary>
-        private static unsafe void Backward<T>(Tensor gradP, Tensor s, Tensor g, Tensor gradZ) where T : unmanaged, INumber<T>
-        {
-            T* pp = Raw.Ptr<T>(gradP), ps = Raw.Ptr<T>(s), pg = Raw.Ptr<T>(g), pz = Raw.Ptr<T>(gradZ);
-            long rows = gradP.shape[0], width = gradP.shape[1];
-            int workers = Raw.Workers(rows, rows * width);
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            int rows = (int)o.G.shape[0], size = (int)o.G.shape[1], hidden = (int)o.WeightH.shape[0], inputSize = (int)o.X.shape[1];
+            T* pgc = Raw.Ptr<T>(o.GradC), px = Raw.Ptr<T>(o.X), ps = Raw.Ptr<T>(o.S), pg = Raw.Ptr<T>(o.G);
+            T* wx = Raw.Ptr<T>(o.WeightX), wsh = Raw.Ptr<T>(o.WeightS), wh = Raw.Ptr<T>(o.WeightH);
+            T* gs = Raw.Ptr<T>(r.GradS), gx = r.GradX is null ? null : Raw.Ptr<T>(r.GradX);
+            T* gwx = Raw.Ptr<T>(r.WeightX), gws = Raw.Ptr<T>(r.WeightS), gbg = Raw.Ptr<T>(r.BiasG), gwh = Raw.Ptr<T>(r.WeightH), gbh = Raw.Ptr<T>(r.BiasH);
+            long blockElements = (long)Math.Min(rows, BlockRows) * size;
+            using var p = new AlignedBuffer<T>(blockElements);
+            using var gz = new AlignedBuffer<T>(blockElements);
+            for (int r0 = 0; r0 < rows; r0 += BlockRows)
             {
-                long r0 = rows * w / workers, r1 = rows * (w + 1) / workers;
-                long offset = r0 * width;
-                Kernels.GateBackward(pp + offset, ps + offset, pg + offset, pz + offset, (r1 - r0) * width);
-            });
+                int n = Math.Min(BlockRows, rows - r0);
+                long sOffset = (long)r0 * size;
+                T* dc = pgc + (long)r0 * hidden, ds = gs + sOffset, sBlock = ps + sOffset, gBlock = pg + sOffset, xBlock = px + (long)r0 * inputSize;
+                for (int i = 0; i < n; i++) Kernels.AddInPlace(gbh, dc + (long)i * hidden, hidden);
+                Kernels.Multiply(gBlock, sBlock, p.Pointer, (long)n * size);
+                Raw.Gemm(true, false, hidden, size, n, dc, hidden, p.Pointer, size, true, gwh, size);
+                Raw.Gemm(false, false, n, size, hidden, dc, hidden, wh, size, false, ds, size);
+                Kernels.GateBackward(ds, sBlock, gBlock, gz.Pointer, (long)n * size);
+                Raw.Gemm(false, false, n, size, size, gz.Pointer, size, wsh, size, true, ds, size);
+                Raw.Gemm(true, false, size, size, n, gz.Pointer, size, sBlock, size, true, gws, size);
+                Raw.Gemm(true, false, size, inputSize, n, gz.Pointer, size, xBlock, inputSize, true, gwx, inputSize);
+                for (int i = 0; i < n; i++) Kernels.AddInPlace(gbg, gz.Pointer + (long)i * size, size);
+                if (gx != null)
+                    Raw.Gemm(false, false, n, inputSize, size, gz.Pointer, size, wx, inputSize, false, gx + (long)r0 * inputSize, inputSize);
+            }
         }
     }
 }

@@ -1,6 +1,5 @@
 using System;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -64,13 +63,10 @@ namespace DuRnn.Fused
             T* wgx = Raw.Ptr<T>(gate.weight_ih), wgs = Raw.Ptr<T>(gate.weight_sh), bg = Raw.Ptr<T>(gate.bias);
             T* wh = Raw.Ptr<T>(longTermCell.weight_ih), bh = Raw.Ptr<T>(longTermCell.bias_ih), u = Raw.Ptr<T>(longTermCell.weight_hh);
             bool relu = shortTermCell.Activation == ShortTermActivation.ReLU;
-            // Scratch: s for this step and the last, the gate, the long-term input. Native and 64-byte aligned, as
-            // LibTorch's own tensors are: the BLAS picks its code path by alignment, and a managed array's varies
-            // from call to call, which would change the last bit of a result between two identical calls.
-            long scratchElements = (long)batch * (3L * size + hidden);
-            T* buffer = (T*)NativeMemory.AlignedAlloc((nuint)(scratchElements * sizeof(T)), 64);
+            // Scratch: s for this step and the last, the gate, the long-term input.
+            using var scratch = new AlignedBuffer<T>((long)batch * (3L * size + hidden));
+            T* buffer = scratch.Pointer;
             using var threads = new Blas.ThreadScope(batch, Math.Max(size, hidden), Math.Max(size, inputSize));
-            try
             {
                 T* sPrev = buffer, sCur = buffer + (long)batch * size, z = sCur + (long)batch * size, c = z + (long)batch * size;
                 new ReadOnlySpan<T>(Raw.Ptr<T>(s0), batch * size).CopyTo(new Span<T>(sPrev, batch * size));
@@ -103,10 +99,6 @@ namespace DuRnn.Fused
                 }
                 new ReadOnlySpan<T>(sPrev, batch * size).CopyTo(new Span<T>(psT, batch * size));
                 new ReadOnlySpan<T>(hPrev, batch * hidden).CopyTo(new Span<T>(phT, batch * hidden));
-            }
-            finally
-            {
-                NativeMemory.AlignedFree(buffer);
             }
         }
 
