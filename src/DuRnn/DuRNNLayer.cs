@@ -240,8 +240,9 @@ namespace DuRnn
         /// The same equations as three fused autograd nodes over raw memory, each with a hand-written backward: the
         /// short-term cell (W_s x + b_s for all steps, then the recurrence; <see cref="Fused.ShortTermRecurrence"/>), the
         /// gate with the long-term input (g and W_h (g ⊙ s) + b_h for all steps; <see cref="Fused.GatedProjection"/>),
-        /// and the long-term recurrence (<see cref="Fused.LongTermRecurrence"/>). Inference of full-length sequences
-        /// runs in blocks of steps on raw memory, as a two-stage pipeline (<see cref="Fused.LayerInference"/>).
+        /// and the long-term recurrence (<see cref="Fused.LongTermRecurrence"/>). Inference runs in blocks of steps
+        /// (<see cref="ForwardFusedInChunks"/>), and the smallest inference calls (T·B ≤ 16, e.g. streaming one step
+        /// at a time) step by step on raw memory (<see cref="Fused.LayerSteps"/>).
         /// </summary>
         /// <remarks>
         /// Variable lengths use PyTorch's packed layout: the batch is reordered by decreasing length (when it is not
@@ -254,8 +255,12 @@ namespace DuRnn
             long steps = input.shape[0], batch = input.shape[1];
             s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
             h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
-            if (lengths is null && !torch.is_grad_enabled() && Fused.LayerInference.Supports(short_term, gate, long_term))
-                return Fused.LayerInference.Run(input, short_term, gate, long_term, s0, h0, InferenceChunkSteps(batch, input.element_size()));
+            bool inference = !torch.is_grad_enabled();
+            if (lengths is null && inference && steps * batch <= Fused.LayerSteps.MaxRows && Fused.LayerSteps.Supports(short_term, gate, long_term))
+                return Fused.LayerSteps.Run(input, short_term, gate, long_term, s0, h0);
+            long chunk = InferenceChunkSteps(batch, input.element_size());
+            if (lengths is null && inference && steps > chunk)
+                return ForwardFusedInChunks(input, s0, h0, chunk);
             int[]? batchSizes = null;
             Tensor? order = null;
             if (lengths is not null)
@@ -284,8 +289,31 @@ namespace DuRnn
         }
 
         /// <summary>
-        /// Steps per block of inference (<see cref="Fused.LayerInference"/>): about <see cref="InferenceChunkBytes"/>
-        /// per (block, B, ·) intermediate, at least 16 steps.
+        /// Inference (no gradient recorded) in blocks of <paramref name="chunk"/> steps: each block runs
+        /// <see cref="ForwardFused"/>'s whole schedule with the states carried from the block before, so that the
+        /// block's intermediates (W_s x + b_s, s, g, g ⊙ s, W_h (g ⊙ s) + b_h) stay in the CPU's cache and in memory the
+        /// allocator reuses, instead of a fresh (T, B, ·) tensor of every intermediate written to and read back from
+        /// main memory. The same equations, step for step: only the projections are split along time.
+        /// </summary>
+        private (Tensor, Tensor, Tensor) ForwardFusedInChunks(Tensor input, Tensor s, Tensor h, long chunk)
+        {
+            long steps = input.shape[0], batch = input.shape[1];
+            var output = torch.empty(steps, batch, HiddenSize, dtype: input.dtype, device: input.device);
+            for (long t0 = 0; t0 < steps; t0 += chunk)
+            {
+                using var scope = torch.NewDisposeScope();
+                long n = Math.Min(chunk, steps - t0);
+                var (y, sN, hN) = ForwardFused(input.narrow(0, t0, n), s, h, null);
+                output.narrow(0, t0, n).copy_(y);
+                s = sN.MoveToOuterDisposeScope();
+                h = hN.MoveToOuterDisposeScope();
+            }
+            return (output, s, h);
+        }
+
+        /// <summary>
+        /// Steps per block of chunked inference: about <see cref="InferenceChunkBytes"/> per (block, B, ·)
+        /// intermediate, at least 16 steps (so the per-block cost of a few tensor calls stays small).
         /// </summary>
         internal long InferenceChunkSteps(long batch, long elementSize) =>
             InferenceChunkOverride ?? Math.Max(16, InferenceChunkBytes / Math.Max(1, batch * Math.Max(ShortTermSize, HiddenSize) * elementSize));
