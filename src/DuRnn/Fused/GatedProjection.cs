@@ -30,8 +30,7 @@ namespace DuRnn.Fused
         public override string Name => nameof(GatedProjection);
 
         /// <summary>
-        /// c = W_h (g ⊙ s) + b_h with g the gate: through autograd when a gradient is to be recorded, otherwise directly
-        /// (g ⊙ s written over g).
+        /// c = W_h (g ⊙ s) + b_h with g the gate: through autograd when a gradient is to be recorded, otherwise directly.
         /// </summary>
         internal static Tensor Run(Tensor x, Tensor s, SelectionGate gate, LongTermCell longTerm)
         {
@@ -40,8 +39,7 @@ namespace DuRnn.Fused
                 return NodeOutputs.Apply(() => apply(x, s, gate.weight_ih, gate.weight_sh, gate.bias, longTerm.weight_ih, longTerm.bias_ih))[0];
             using var scope = torch.NewDisposeScope();
             var (g, s2d) = Gate(x, s, gate.weight_ih, gate.weight_sh, gate.bias);
-            var c = Projection(g.mul_(s2d), longTerm.weight_ih, longTerm.bias_ih, x.shape[0], x.shape[1]);
-            return c.MoveToOuterDisposeScope();
+            return Project(g, s2d, longTerm.weight_ih, longTerm.bias_ih, x.shape[0], x.shape[1]).MoveToOuterDisposeScope();
         }
 
         /// <summary>g = σ(x W_gxᵀ + b_g + s W_gsᵀ) as (T·B, S), computed in place on one fresh tensor; and s as (T·B, S).</summary>
@@ -55,9 +53,15 @@ namespace DuRnn.Fused
             return (pre.sigmoid_(), s2d);
         }
 
-        /// <summary>c = p W_hᵀ + b_h, shaped (T, B, H).</summary>
-        private static Tensor Projection(Tensor p2d, Tensor weight, Tensor bias, long steps, long batch) =>
-            torch.nn.functional.linear(p2d, weight, bias).view(steps, batch, weight.shape[0]);
+        /// <summary>c = (g ⊙ s) W_hᵀ + b_h, shaped (T, B, H), block by block (<see cref="Project{T}"/>).</summary>
+        private static Tensor Project(Tensor g, Tensor s2d, Tensor weight, Tensor bias, long steps, long batch)
+        {
+            var c = torch.empty(steps, batch, weight.shape[0], dtype: g.dtype, device: g.device);
+            using var w = weight.contiguous();
+            using var b = bias.contiguous();
+            DTypeDispatch.Run(g.dtype, new ProjectionKernel(g, s2d, w, b, c));
+            return c;
+        }
 
         /// <inheritdoc />
         public override List<Tensor> forward(torch.autograd.AutogradContext ctx, params object[] vars)
@@ -66,8 +70,7 @@ namespace DuRnn.Fused
             Tensor weightX = (Tensor)vars[2], weightS = (Tensor)vars[3], biasG = (Tensor)vars[4];
             Tensor weightH = (Tensor)vars[5], biasH = (Tensor)vars[6];
             var (g, s2d) = Gate(x, s, weightX, weightS, biasG);
-            var c = torch.empty(x.shape[0], x.shape[1], weightH.shape[0], dtype: x.dtype, device: x.device);
-            DTypeDispatch.Run(g.dtype, new ProjectionKernel(g, s2d, weightH.contiguous(), biasH.contiguous(), c));
+            var c = Project(g, s2d, weightH, biasH, x.shape[0], x.shape[1]);
             ctx.save_for_backward(new List<Tensor> { x, s2d, g, weightX, weightS, weightH });
             ctx.save_data("xNeedsGrad", x.requires_grad);
             NodeOutputs.ForwardDone();
@@ -132,8 +135,7 @@ namespace DuRnn.Fused
                 int n = Math.Min(BlockRows, rows - r0);
                 Kernels.Multiply(pg + (long)r0 * size, ps + (long)r0 * size, buffer.Pointer, (long)n * size);
                 T* block = pc + (long)r0 * hidden;
-                var biasRow = new ReadOnlySpan<T>(pb, hidden);
-                for (int r = 0; r < n; r++) biasRow.CopyTo(new Span<T>(block + (long)r * hidden, hidden));
+                Raw.FillRows(pb, block, n, hidden);
                 Raw.Gemm(false, true, n, hidden, size, buffer.Pointer, size, pw, size, true, block, hidden);
             }
         }

@@ -75,19 +75,19 @@ namespace DuRnn.Fused
                 {
                     T* xt = px + (long)t * batch * inputSize;
                     // s_t = φ(b_s + x_t W_sᵀ + s_{t−1} U_sᵀ)
-                    Rows(bs, sCur, batch, size);
+                    Raw.FillRows(bs, sCur, batch, size);
                     Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, ws, inputSize, true, sCur, size);
                     Raw.Gemm(false, true, batch, size, size, sPrev, size, us, size, true, sCur, size);
                     if (relu) Kernels.ReluInPlace(sCur, (long)batch * size);
                     else Kernels.TanhInPlace(sCur, (long)batch * size);
                     // g_t = σ(b_g + x_t W_gxᵀ + s_t W_gsᵀ), then z ← g_t ⊙ s_t
-                    Rows(bg, z, batch, size);
+                    Raw.FillRows(bg, z, batch, size);
                     Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, wgx, inputSize, true, z, size);
                     Raw.Gemm(false, true, batch, size, size, sCur, size, wgs, size, true, z, size);
                     for (long i = 0; i < (long)batch * size; i++)
                         z[i] = sCur[i] / (T.One + T.Exp(-z[i]));
                     // h_t = ReLU(b_h + z W_hᵀ + u ⊙ h_{t−1})
-                    Rows(bh, c, batch, hidden);
+                    Raw.FillRows(bh, c, batch, hidden);
                     Raw.Gemm(false, true, batch, hidden, size, z, size, wh, size, true, c, hidden);
                     T* ht = pout + (long)t * batch * hidden;
                     for (int b = 0; b < batch; b++)
@@ -100,13 +100,6 @@ namespace DuRnn.Fused
                 new ReadOnlySpan<T>(sPrev, batch * size).CopyTo(new Span<T>(psT, batch * size));
                 new ReadOnlySpan<T>(hPrev, batch * hidden).CopyTo(new Span<T>(phT, batch * hidden));
             }
-        }
-
-        /// <summary>Every one of <paramref name="rows"/> rows of <paramref name="destination"/> = <paramref name="bias"/>.</summary>
-        private static unsafe void Rows<T>(T* bias, T* destination, int rows, int width) where T : unmanaged
-        {
-            var source = new ReadOnlySpan<T>(bias, width);
-            for (int r = 0; r < rows; r++) source.CopyTo(new Span<T>(destination + (long)r * width, width));
         }
     }
 }

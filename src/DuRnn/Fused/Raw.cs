@@ -56,6 +56,14 @@ namespace DuRnn.Fused
             }
         }
 
+        /// <summary>Sets every one of <paramref name="rows"/> rows (<paramref name="width"/> wide) of
+        /// <paramref name="destination"/> to <paramref name="row"/> (a bias, before a GEMM accumulates onto it).</summary>
+        internal static void FillRows<T>(T* row, T* destination, long rows, int width) where T : unmanaged
+        {
+            var source = new ReadOnlySpan<T>(row, width);
+            for (long r = 0; r < rows; r++) source.CopyTo(new Span<T>(destination + r * width, width));
+        }
+
         /// <summary>How many workers to split <paramref name="rows"/> independent rows of <paramref name="work"/> elements over.</summary>
         internal static int Workers(long rows, long work)
         {

@@ -18,7 +18,8 @@ namespace DuRnn.Fused
     /// (δ_{T+1} U_s read as ∂L/∂s_final, the gradient of the final state), one GEMM per step; and over all steps
     /// <code>∂U_s = Σ_t δ_tᵀ s_{t−1};  ∂W_s = Σ_t δ_tᵀ x_t;  ∂b_s = Σ_t δ_t;  ∂x_t = δ_t W_s  (when x needs a gradient)</code>
     /// which need only δ of their own steps: with two or more torch threads a worker computes them block by block
-    /// while the recurrence goes on (<see cref="OverlapBlockSteps"/>); otherwise as large GEMMs after it.
+    /// while the recurrence goes on (<see cref="OverlapBlockSteps"/>); otherwise the same code runs once, as one block
+    /// of all steps, after it.
     /// Arguments to <c>apply</c>: x (T, B, I), W_s (S, I), b_s (S), U_s (S, S), s_0 (B, S), φ
     /// (<see cref="ShortTermActivation"/>), and optionally batchSizes (<c>int[]</c>, T entries, or null).
     /// Returns [s (T, B, S), s_final (B, S)]: s_final is each row's state at its last step, a second output of this
@@ -94,21 +95,9 @@ namespace DuRnn.Fused
             long steps = s.shape[0], batch = s.shape[1], size = s.shape[2];
             var sums = new Sums(
                 torch.empty_like(s), torch.zeros_like(s0), torch.zeros_like(weight), torch.zeros_like(weightIH),
-                torch.zeros(size, dtype: s.dtype, device: s.device), null);
+                torch.zeros(size, dtype: s.dtype, device: s.device), xNeedsGrad ? torch.empty_like(x) : null);
             int blockSteps = OverlapBlockSteps(steps, batch, size);
-            if (blockSteps > 0 && xNeedsGrad) sums = sums with { GradX = torch.empty_like(x) };
             DTypeDispatch.Run(s.dtype, new BackwardKernel(gradS, gradFinal, s, weight, s0, x, weightIH, sums, blockSteps, activation, batchSizes));
-            if (blockSteps == 0)
-            {
-                // The sums over all steps at once, with torch's threads (the recurrence's one-thread scope has ended).
-                var delta = sums.GradA.reshape(-1, size);
-                sums.GradWeightHH.addmm_(sums.GradA[0].t(), s0);
-                if (steps > 1)
-                    sums.GradWeightHH.addmm_(sums.GradA.narrow(0, 1, steps - 1).reshape(-1, size).t(), s.narrow(0, 0, steps - 1).reshape(-1, size));
-                sums.GradWeightIH.addmm_(delta.t(), x.reshape(-1, x.shape[2]));
-                sums.GradBias.add_(delta.sum(0L));
-                if (xNeedsGrad) sums = sums with { GradX = torch.mm(delta, weightIH).view(x.shape) };
-            }
             foreach (var t in saved) t.Dispose();
             BackwardResults.DisposeAll(gradOutputs);
             return BackwardResults.Park(sums.GradX, sums.GradWeightIH, sums.GradBias, sums.GradWeightHH, sums.GradS0, null, null);
@@ -275,6 +264,9 @@ namespace DuRnn.Fused
                 try { worker?.Wait(); }
                 catch (AggregateException e) when (!completed && e.InnerException is OperationCanceledException) { }
             }
+            // Without the overlap: the sums as one block of all steps, with torch's threads (the loop's one-thread
+            // scope has ended).
+            if (blockSteps == 0) Block(0, steps);
         }
     }
 }
