@@ -15,10 +15,9 @@ namespace DuRnn.Samples.AddingProblem
     /// batches as one that never stopped.
     /// </summary>
     /// <remarks>
-    /// One folder per model and length, <c>{out}/checkpoints/T{T}-{model}</c>, holding <c>model.bin</c>
-    /// (<c>Module.save</c>), <c>optimizer.bin</c> (TorchSharp's <c>Optimizer.save_state_dict</c>; not readable by
-    /// PyTorch), <c>curve.csv</c> and <c>settings.txt</c> (<see cref="Fingerprint"/>). A new checkpoint is written to a temporary folder first
-    /// and then swapped in, so a run killed while saving leaves the previous checkpoint intact.
+    /// One folder per model and length, <c>{out}/checkpoints/T{T}-{model}</c>, in the samples' shared layout
+    /// (<see cref="CheckpointFolder"/>: <c>model.bin</c>, <c>optimizer.bin</c>, <c>settings.txt</c> holding
+    /// <see cref="Fingerprint"/>), plus <c>curve.csv</c>.
     /// </remarks>
     internal static class Checkpoint
     {
@@ -35,24 +34,9 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>Saves the state at the evaluation that ends <paramref name="curve"/>.</summary>
         public static void Save(Options options, ModelKind kind, AddingModel model, Adam optimizer,
-            IReadOnlyList<CurvePoint> curve)
-        {
-            string folder = Folder(options, kind);
-            string temporary = folder + ".saving";
-            if (Directory.Exists(temporary)) Directory.Delete(temporary, recursive: true);
-            Directory.CreateDirectory(temporary);
-
-            model.save(Path.Combine(temporary, "model.bin"));
-            optimizer.save_state_dict(Path.Combine(temporary, "optimizer.bin"));
-            Results.WriteCsv(Path.Combine(temporary, "curve.csv"), new TrainingResult(kind, curve, curve[^1].Seconds));
-            File.WriteAllText(Path.Combine(temporary, "settings.txt"), Fingerprint(options, kind) + "\n");
-
-            string previous = folder + ".previous";
-            if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
-            if (Directory.Exists(folder)) Directory.Move(folder, previous);
-            Directory.Move(temporary, folder);
-            if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
-        }
+            IReadOnlyList<CurvePoint> curve) =>
+            CheckpointFolder.Save(Folder(options, kind), Fingerprint(options, kind), model, optimizer, temporary =>
+                Results.WriteCsv(Path.Combine(temporary, "curve.csv"), new TrainingResult(kind, curve, curve[^1].Seconds)));
 
         /// <summary>
         /// Loads the checkpoint of <paramref name="kind"/> into <paramref name="model"/> and
@@ -61,23 +45,9 @@ namespace DuRnn.Samples.AddingProblem
         /// <returns>The curve so far (its last point: the steps done and the wall time spent); null when no
         /// checkpoint exists.</returns>
         /// <exception cref="InvalidDataException">The checkpoint was made with other settings, or is damaged.</exception>
-        public static IReadOnlyList<CurvePoint>? TryLoad(Options options, ModelKind kind, AddingModel model, Adam optimizer)
-        {
-            string folder = Folder(options, kind);
-            string settingsPath = Path.Combine(folder, "settings.txt");
-            if (!File.Exists(settingsPath)) return null;
-
-            string saved = File.ReadAllText(settingsPath).Trim();
-            string expected = Fingerprint(options, kind);
-            if (saved != expected)
-            {
-                throw new InvalidDataException(
-                    $"The checkpoint in {folder} was made with other settings: it has '{saved}', this run has '{expected}'. " +
-                    "Resume with the same settings, or delete the folder (or drop --resume) to start again.");
-            }
-            model.load(Path.Combine(folder, "model.bin"));
-            optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));
-            return Results.ReadCsv(Path.Combine(folder, "curve.csv"), kind).Curve;
-        }
+        public static IReadOnlyList<CurvePoint>? TryLoad(Options options, ModelKind kind, AddingModel model, Adam optimizer) =>
+            CheckpointFolder.TryLoad(Folder(options, kind), Fingerprint(options, kind), model, optimizer)
+                ? Results.ReadCsv(Path.Combine(Folder(options, kind), "curve.csv"), kind).Curve
+                : null;
     }
 }

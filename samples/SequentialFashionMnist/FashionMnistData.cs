@@ -20,6 +20,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
             "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
         };
 
+        /// <summary>The number of training images of the full data set.</summary>
+        public const int FullTrainCount = 60000;
+
         /// <summary>The side of an image in pixels.</summary>
         public const int Side = 28;
 
@@ -93,17 +96,36 @@ namespace DuRnn.Samples.SequentialFashionMnist
         }
 
         /// <summary>
+        /// The fixed pixel order of permuted mode: a permutation of 0..783 drawn by a Fisher–Yates shuffle with
+        /// <c>System.Random(seed)</c> (a seeded <see cref="Random"/> gives the same sequence on every .NET version and
+        /// machine), so every model and run with the same seed reads the pixels in the same order.
+        /// </summary>
+        /// <param name="seed">The permutation seed (<see cref="Options.PermutationSeed"/>).</param>
+        public static long[] PixelOrder(int seed)
+        {
+            var order = Enumerable.Range(0, Side * Side).Select(i => (long)i).ToArray();
+            new Random(seed).Shuffle(order);
+            return order;
+        }
+
+        /// <summary>
         /// Turns a batch of images (B, 784) into the time-major sequences the models read: (28, B, 28) in row mode
-        /// (step t is image row t), (784, B, 1) in pixel mode (step t is pixel t in reading order).
+        /// (step t is image row t), (784, B, 1) in the pixel modes (step t is pixel t in reading order, or pixel
+        /// <paramref name="pixelOrder"/>[t] in permuted mode).
         /// </summary>
         /// <param name="images">Standardised images, (B, 784).</param>
-        /// <param name="mode">Row or pixel.</param>
-        public static Tensor ToSequences(Tensor images, SequenceMode mode)
+        /// <param name="mode">Row, pixel or permuted.</param>
+        /// <param name="pixelOrder">The pixel order (int64, 784 entries); required in permuted mode, ignored otherwise.</param>
+        public static Tensor ToSequences(Tensor images, SequenceMode mode, Tensor? pixelOrder = null)
         {
             long batch = images.shape[0];
-            var sequences = mode == SequenceMode.Row
-                ? images.view(batch, Side, Side)
-                : images.view(batch, Side * Side, 1);
+            var sequences = mode switch
+            {
+                SequenceMode.Row => images.view(batch, Side, Side),
+                SequenceMode.Pixel => images.view(batch, Side * Side, 1),
+                _ => images.index_select(1, pixelOrder ?? throw new ArgumentNullException(nameof(pixelOrder)))
+                    .view(batch, Side * Side, 1),
+            };
             return sequences.transpose(0, 1).contiguous();
         }
 

@@ -97,6 +97,57 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public override void ApplyConstraints() => rnn.ApplyConstraints();
     }
 
+    /// <summary>
+    /// The library's IndRNN stack with IndRNN's sequential-MNIST recipe (a deep stack with BatchNorm between the
+    /// layers, MAG as the mode's default, the last layer's u started near 1) and a Linear readout.
+    /// </summary>
+    internal sealed class IndRnnClassifier : SequenceClassifier
+    {
+#pragma warning disable IDE1006 // field names are the state-dict names
+        private readonly IndRNN rnn;
+        private readonly Linear readout;
+#pragma warning restore IDE1006
+
+        /// <summary>Creates the classifier.</summary>
+        /// <param name="inputSize">I, features per step.</param>
+        /// <param name="hidden">Units per layer.</param>
+        /// <param name="layers">The number of IndRNN layers.</param>
+        /// <param name="sequenceLength">T, used as maxSequenceLength (U_bound = MAG^(1/T)).</param>
+        /// <param name="mag">MAG.</param>
+        public IndRnnClassifier(int inputSize, int hidden, int layers, int sequenceLength, double mag)
+            : base(nameof(IndRnnClassifier))
+        {
+            // The library's IndRNN defaults (W ~ N(0, 0.001²), zero biases, u ~ U(0, U_bound)) with IndRNN's practice
+            // for deep stacks: BatchNorm between layers, and the last layer's u in [(1/MAG)^(1/T), MAG^(1/T)].
+            rnn = new IndRNN(inputSize, hidden, numLayers: layers, mag: mag, maxSequenceLength: sequenceLength,
+                longMemoryLastLayer: true, batchNorm: true);
+            readout = nn.Linear(hidden, Classes);
+            Description = $"IndRNN {layers}×{hidden} BN";
+            RegisterComponents();
+        }
+
+        /// <inheritdoc/>
+        public override string Description { get; }
+
+        /// <summary>The recurrent stack (for diagnostics).</summary>
+        public IndRNN Rnn => rnn;
+
+        /// <summary>The library's groups for the stack; the read-out in the ordinary ones.</summary>
+        public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr) =>
+            rnn.ParameterGroups(lr, 0, readout.parameters());
+
+        /// <inheritdoc/>
+        public override Tensor forward(Tensor input)
+        {
+            var (output, state) = rnn.call(input);
+            state.Dispose();
+            return readout.call(output.select(0, -1));
+        }
+
+        /// <inheritdoc/>
+        public override void ApplyConstraints() => rnn.ApplyConstraints();
+    }
+
     /// <summary>TorchSharp's nn.LSTM and a Linear readout.</summary>
     internal sealed class LstmClassifier : SequenceClassifier
     {
@@ -162,7 +213,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
         }
     }
 
-    /// <summary>Builds the models, sizing LSTM and GRU to about the DuRNN's parameter count.</summary>
+    /// <summary>Builds the models, sizing IndRNN, LSTM and GRU to about the DuRNN's parameter count.</summary>
     internal static class ModelFactory
     {
         /// <summary>
@@ -178,6 +229,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
             return kind switch
             {
                 ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm, o.ReadoutNorm),
+                ModelKind.IndRnn => new IndRnnClassifier(o.InputSize, MatchHidden(h => IndRnnParameters(o.InputSize, h, o.IndRnnLayers), target),
+                    o.IndRnnLayers, o.SequenceLength, o.Mag),
                 ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers), target), o.Layers),
                 ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers), target), o.Layers),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
@@ -195,6 +248,15 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 total += 2 * hidden * (l == 0 ? input : hidden) + 3 * hidden * hidden + 4 * hidden;
             if (batchNorm) total += 2 * hidden * (layers - 1);
             if (readoutNorm) total += 2 * hidden;
+            return total;
+        }
+
+        /// <summary>IndRNN: per layer W (H×I_l), b and u (H each); BatchNorm γ and β (H each) after every layer but the last; the readout.</summary>
+        internal static long IndRnnParameters(long input, long hidden, long layers)
+        {
+            long total = Readout(hidden) + 2 * hidden * (layers - 1);
+            for (long l = 0; l < layers; l++)
+                total += hidden * (l == 0 ? input : hidden) + 2 * hidden;
             return total;
         }
 

@@ -18,6 +18,12 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>T = 784 steps, one pixel per step (sequential MNIST's protocol).</summary>
         Pixel,
+
+        /// <summary>
+        /// T = 784 steps, one pixel per step in one fixed random order of the pixels (permuted MNIST's protocol: the
+        /// order, drawn from <see cref="Options.PermutationSeed"/>, spreads the dependencies over the whole sequence).
+        /// </summary>
+        Permuted,
     }
 
     /// <summary>The recurrent models this sample can train.</summary>
@@ -25,6 +31,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
     {
         /// <summary>The library's <see cref="DuRnn.DuRNN"/> stack.</summary>
         DuRnn,
+
+        /// <summary>The library's <see cref="DuRnn.IndRNN"/> stack with IndRNN's sequential-MNIST recipe, sized to about the DuRNN's parameter count.</summary>
+        IndRnn,
 
         /// <summary>TorchSharp's nn.LSTM, sized to about the DuRNN's parameter count.</summary>
         Lstm,
@@ -45,8 +54,32 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>The models to train, in order, one after the other.</summary>
         public IReadOnlyList<ModelKind> Models { get; init; } = new[] { ModelKind.DuRnn };
 
-        /// <summary>The number of passes over the training set per model.</summary>
-        public int Epochs { get; init; } = 10;
+        /// <summary>The seed of the fixed pixel order of <see cref="SequenceMode.Permuted"/>.</summary>
+        public const int DefaultPermutationSeed = 20180304;
+
+        /// <summary>The number of passes over the training set per model (with a budget: at most this many; null: no limit).</summary>
+        public int? Epochs { get; init; } = 10;
+
+        /// <summary>Train each model for this many minutes of training time (evaluations excluded); null: no time budget.</summary>
+        public double? BudgetMinutes { get; init; }
+
+        /// <summary>Evaluate on the test set every this many minutes of training time; null: after every epoch.</summary>
+        public double? EvalMinutes { get; init; }
+
+        /// <summary>The seed of the pixel order in permuted mode.</summary>
+        public int PermutationSeed { get; init; } = DefaultPermutationSeed;
+
+        /// <summary>The number of layers of the IndRNN model (IndRNN's sequential-MNIST recipe: 6).</summary>
+        public int IndRnnLayers { get; init; } = 6;
+
+        /// <summary>Whether --checkpoint was given: save a checkpoint after every evaluation.</summary>
+        public bool Checkpoint { get; init; }
+
+        /// <summary>Whether --resume was given: continue from the checkpoint if there is one (implies --checkpoint).</summary>
+        public bool Resume { get; init; }
+
+        /// <summary>Whether --plot-only was given: redraw the plots and summary from the CSV files in --out, without training.</summary>
+        public bool PlotOnly { get; init; }
 
         /// <summary>The mini-batch size B.</summary>
         public int Batch { get; init; } = 128;
@@ -93,13 +126,16 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>T, the number of steps of every sequence.</summary>
         public int SequenceLength => Mode == SequenceMode.Row ? 28 : 784;
 
+        /// <summary>The lower-case name of a model, used on the command line, in file names and in the report.</summary>
+        public static string Name(ModelKind kind) => kind.ToString().ToLowerInvariant();
+
         /// <summary>I, the number of features per step.</summary>
         public int InputSize => Mode == SequenceMode.Row ? 28 : 1;
 
         /// <summary>The learning rate used when --lr is not given: 1e-3 in row mode, 2e-4 (IndRNN's) in pixel mode.</summary>
         public static double DefaultLearningRate(SequenceMode mode) => mode == SequenceMode.Row ? 1e-3 : 2e-4;
 
-        /// <summary>MAG used when --mag is not given: 2 in row mode, 5 in pixel mode (IndRNN's pixel MNIST).</summary>
+        /// <summary>MAG used when --mag is not given: 2 in row mode, 5 in the pixel modes (IndRNN's pixel MNIST).</summary>
         public static double DefaultMag(SequenceMode mode) => mode == SequenceMode.Row ? 2 : 5;
 
         /// <summary>
@@ -124,14 +160,35 @@ namespace DuRnn.Samples.SequentialFashionMnist
     /// </summary>
     internal sealed class Settings : CommandSettings
     {
-        [CommandOption("--mode <MODE>"), Description("row: T = 28 steps of 28 pixels (default); pixel: T = 784 steps of 1 pixel")]
+        [CommandOption("--mode <MODE>"), Description("row: T = 28 steps of 28 pixels (default); pixel: T = 784 steps of 1 pixel; permuted: T = 784 steps of 1 pixel in a fixed random order")]
         public string? Mode { get; init; }
 
-        [CommandOption("--model <M>"), Description("durnn | lstm | gru; comma-separated or repeated (default durnn)")]
+        [CommandOption("--model <M>"), Description("durnn | indrnn | lstm | gru; comma-separated or repeated (default durnn)")]
         public string[]? Models { get; init; }
 
-        [CommandOption("--epochs <N>"), Description("passes over the training set per model (default 10)")]
+        [CommandOption("--epochs <N>"), Description("passes over the training set per model (default 10; with --budget-minutes: no limit unless given)")]
         public string? Epochs { get; init; }
+
+        [CommandOption("--budget-minutes <M>"), Description("train each model for M minutes of training time (evaluations excluded), e.g. 45 for the equal-budget comparison")]
+        public string? BudgetMinutes { get; init; }
+
+        [CommandOption("--eval-minutes <M>"), Description("evaluate on the test set every M minutes of training time (default: after every epoch; 5 with --budget-minutes)")]
+        public string? EvalMinutes { get; init; }
+
+        [CommandOption("--permutation-seed <S>"), Description("seed of the fixed pixel order in permuted mode (default 20180304)")]
+        public string? PermutationSeed { get; init; }
+
+        [CommandOption("--indrnn-layers <L>"), Description("layers of the IndRNN model (default 6, IndRNN's sequential-MNIST recipe)")]
+        public string? IndRnnLayers { get; init; }
+
+        [CommandOption("--checkpoint"), Description("after every evaluation, save model, optimizer and curve to DIR/checkpoints/{mode}-{model}")]
+        public bool Checkpoint { get; init; }
+
+        [CommandOption("--resume"), Description("continue each model from its checkpoint when there is one (implies --checkpoint); the budget or epochs may be raised")]
+        public bool Resume { get; init; }
+
+        [CommandOption("--plot-only"), Description("no training: redraw the plots and the summary from the CSV files in --out for --model (models trained in separate runs)")]
+        public bool PlotOnly { get; init; }
 
         [CommandOption("--batch <B>"), Description("mini-batch size (default 128)")]
         public string? Batch { get; init; }
@@ -184,11 +241,19 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 ? new Options { Quick = true, Mode = SequenceMode.Row, Epochs = 1, Hidden = 32, TrainLimit = 2000, TestLimit = 1000 }
                 : new Options();
             var mode = CommandLine.Choice(Mode, "--mode", m => m.ToString().ToLowerInvariant(), o.Mode);
+            double? budget = CommandLine.Double(BudgetMinutes, "--budget-minutes", null, allowZero: false);
             return o with
             {
                 Mode = mode,
-                Models = CommandLine.Choices(Models, "--model", (ModelKind m) => m.ToString().ToLowerInvariant(), o.Models),
-                Epochs = CommandLine.Int(Epochs, "--epochs", o.Epochs, min: 1),
+                Models = CommandLine.Choices(Models, "--model", Options.Name, o.Models),
+                Epochs = CommandLine.Int(Epochs, "--epochs", budget is null ? o.Epochs : null, min: 1),
+                BudgetMinutes = budget,
+                EvalMinutes = CommandLine.Double(EvalMinutes, "--eval-minutes", budget is null ? null : 5, allowZero: false),
+                PermutationSeed = CommandLine.Int(PermutationSeed, "--permutation-seed", o.PermutationSeed, min: 0),
+                IndRnnLayers = CommandLine.Int(IndRnnLayers, "--indrnn-layers", o.IndRnnLayers, min: 1),
+                Checkpoint = Checkpoint || Resume,
+                Resume = Resume,
+                PlotOnly = PlotOnly,
                 Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),
                 LearningRate = CommandLine.Double(LearningRate, "--lr", Options.DefaultLearningRate(mode), allowZero: false),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),

@@ -5,34 +5,41 @@ using ScottPlot;
 
 namespace DuRnn.Samples.SequentialFashionMnist
 {
-    /// <summary>The two PNG plots (ScottPlot 5): test accuracy per epoch, and per-class test accuracy.</summary>
+    /// <summary>The PNG plots (ScottPlot 5): test accuracy against epochs and against training time, and per-class test accuracy.</summary>
     internal static class Plots
     {
         private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
 
-        /// <summary>Writes <c>{mode}_test_accuracy.png</c>: test accuracy (%) per epoch, one line per model.</summary>
-        /// <returns>The path written.</returns>
-        public static string TestAccuracy(IReadOnlyList<ModelResult> results, Options o, int trainCount)
+        /// <summary>
+        /// Writes <c>{mode}_test_accuracy.png</c> (test accuracy against epochs: passes over the training set) and
+        /// <c>{mode}_test_accuracy_time.png</c> (against minutes of training, evaluations excluded): one line per model.
+        /// </summary>
+        /// <returns>The paths written.</returns>
+        public static IReadOnlyList<string> TestAccuracy(IReadOnlyList<ModelResult> results, Options o, int trainCount) => new[]
+        {
+            TestAccuracy(results, o, p => p.Epoch, $"epochs ({trainCount} training images each)", "test_accuracy"),
+            TestAccuracy(results, o, p => p.Seconds / 60, "minutes of training (one thread; evaluations excluded)", "test_accuracy_time"),
+        };
+
+        private static string TestAccuracy(IReadOnlyList<ModelResult> results, Options o, System.Func<CurvePoint, double> x,
+            string xLabel, string name)
         {
             var plot = new Plot();
             for (int m = 0; m < results.Count; m++)
             {
                 var r = results[m];
-                double[] epochs = r.Epochs.Select(e => (double)e.Epoch).ToArray();
-                double[] accuracy = r.Epochs.Select(e => 100 * e.TestAccuracy).ToArray();
-                var line = plot.Add.Scatter(epochs, accuracy, Palette.GetColor(m));
+                var line = plot.Add.Scatter(r.Curve.Select(x).ToArray(), r.Curve.Select(p => 100 * p.TestAccuracy).ToArray(),
+                    Palette.GetColor(m));
                 line.LineWidth = 2;
-                line.MarkerSize = 7;
-                line.LegendText = $"{r.Description} ({r.Parameters:N0} params): {100 * r.Final.Accuracy:0.00}%";
+                line.MarkerSize = 6;
+                line.LegendText = $"{r.Description} ({r.Parameters:N0} params): {100 * r.Final.TestAccuracy:0.00}% at the end, best {100 * r.Best.TestAccuracy:0.00}%";
             }
             plot.Title($"Sequential Fashion-MNIST, {Report.Prefix(o)} mode (T = {o.SequenceLength}): test accuracy");
-            plot.XLabel($"epoch ({trainCount} training images each)");
+            plot.XLabel(xLabel);
             plot.YLabel("test accuracy (%)");
-            int maxEpochs = results.Max(r => r.Epochs.Count);
-            plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-            plot.Axes.SetLimitsX(0.5, maxEpochs + 0.5);
+            plot.Axes.SetLimitsY(0, 100);
             plot.ShowLegend(Alignment.LowerRight);
-            string path = Path.Combine(o.OutputDirectory, $"{Report.Prefix(o)}_test_accuracy.png");
+            string path = Path.Combine(o.OutputDirectory, $"{Report.Prefix(o)}_{name}.png");
             plot.SavePng(path, 900, 560);
             return path;
         }
@@ -50,13 +57,13 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 var bars = Enumerable.Range(0, classes).Select(c => new Bar
                 {
                     Position = c - groupWidth / 2 + barWidth * (m + 0.5),
-                    Value = 100 * r.Final.PerClassAccuracy[c],
+                    Value = 100 * r.PerClassAccuracy[c],
                     Size = barWidth * 0.92,
                     FillColor = Palette.GetColor(m),
                     LineWidth = 0,
                 }).ToList();
                 var barPlot = plot.Add.Bars(bars);
-                barPlot.LegendText = $"{r.Description}: {100 * r.Final.Accuracy:0.00}% overall";
+                barPlot.LegendText = $"{r.Description}: {100 * r.Final.TestAccuracy:0.00}% overall";
             }
             double[] positions = Enumerable.Range(0, classes).Select(c => (double)c).ToArray();
             plot.Axes.Bottom.SetTicks(positions, FashionMnistData.ClassNames.ToArray());

@@ -24,6 +24,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>Runs the sample with the options of the command line; returns the exit code.</summary>
         internal static int Run(Options o)
         {
+            if (o.PlotOnly)
+                return PlotOnly(o);
             var missing = FashionMnistData.MissingFiles(o.DataDirectory);
             if (missing.Count > 0)
             {
@@ -43,36 +45,68 @@ namespace DuRnn.Samples.SequentialFashionMnist
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"Fashion-MNIST from {o.DataDirectory}: {data.TrainCount} training and {data.TestCount} test images; " +
                 $"pixels/255 standardised with the training mean {data.Mean:0.####} and std {data.Std:0.####}."));
+            string length = o.BudgetMinutes is double budget
+                ? string.Create(CultureInfo.InvariantCulture, $"a budget of {budget:G4} minutes of training per model{(o.Epochs is int cap ? $" (at most {cap} epochs)" : "")}, test every {o.EvalMinutes:G4} minutes of training")
+                : string.Create(CultureInfo.InvariantCulture, $"{o.Epochs} epoch(s), test {(o.EvalMinutes is double m ? $"every {m:G4} minutes of training" : "after every epoch")}");
+            string order = o.Mode == SequenceMode.Permuted
+                ? string.Create(CultureInfo.InvariantCulture, $" in the fixed order of permutation seed {o.PermutationSeed}")
+                : "";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Report.Prefix(o)} mode: T = {o.SequenceLength} steps of {o.InputSize} pixel(s); {o.Epochs} epoch(s), batch {o.Batch}, " +
+                $"{Report.Prefix(o)} mode: T = {o.SequenceLength} steps of {o.InputSize} pixel(s){order}; {length}; batch {o.Batch}, " +
                 $"Adam lr {o.LearningRate:G4}, clip ±10, seed {o.Seed}, {o.Threads} thread(s){(o.Quick ? " (--quick)" : "")}."));
 
-            var trainer = new Trainer(data, o);
+            using var pixelOrder = o.Mode == SequenceMode.Permuted ? torch.tensor(FashionMnistData.PixelOrder(o.PermutationSeed)) : null;
+            var trainer = new Trainer(data, o, pixelOrder);
             var results = new List<ModelResult>();
             foreach (var kind in o.Models)
             {
                 using var model = ModelFactory.Create(kind, o);
-                string details = model is DuRnnClassifier
+                string details = model is DuRnnClassifier or IndRnnClassifier
                     ? string.Create(CultureInfo.InvariantCulture, $"; MAG {o.Mag:G4} (U_bound = MAG^(1/{o.SequenceLength}))")
                     : "";
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{model.Description}: {model.ParameterCount:N0} parameters, {trainer.StepsPerEpoch} steps per epoch{details}."));
                 var result = ProgressDisplay.Run(model.Description, progress => trainer.Train(kind, model, progress));
                 results.Add(result);
-                if (model is DuRnnClassifier durnn) Report.PrintDiagnostics(durnn.Rnn, o.SequenceLength);
+                if (model is DuRnnClassifier durnn) Report.PrintDiagnostics(durnn.Rnn.Diagnose(), "DuRNN", o.SequenceLength);
+                if (model is IndRnnClassifier indrnn) Report.PrintDiagnostics(indrnn.Rnn.Diagnose(), "IndRNN", o.SequenceLength);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{model.Description}: test accuracy {Report.Percent(result.Final.Accuracy)}, {result.SecondsPerEpoch:0.0} s per epoch; " +
-                    $"wrote {Report.WriteEpochCsv(result, o)}"));
+                    $"{model.Description}: test accuracy {Report.Percent(result.Final.TestAccuracy)} after {result.Final.Step} steps, " +
+                    $"{result.SecondsPerStep:0.000} s per step; wrote {Report.WriteCurveCsv(result, o)}"));
             }
 
-            Report.PrintSummary(results, o);
-            Report.PrintPerClass(results);
-            Console.WriteLine($"Wrote {Report.WriteSummaryCsv(results, o)}");
-            Console.WriteLine($"Wrote {Plots.TestAccuracy(results, o, data.TrainCount)}");
-            Console.WriteLine($"Wrote {Plots.PerClassAccuracy(results, o)}");
+            WriteOutputs(results, o, data.TrainCount);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Total wall time {wall.Elapsed.TotalSeconds:0} s."));
             Console.WriteLine(Report.FinalLine(results, o, data.TrainCount, data.TestCount));
             return 0;
+        }
+
+        /// <summary>--plot-only: the tables, summary and plots from the CSV files in --out, without training.</summary>
+        private static int PlotOnly(Options o)
+        {
+            var results = new List<ModelResult>();
+            try
+            {
+                foreach (var kind in o.Models)
+                    results.Add(Report.ReadResult(o, kind));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            {
+                Console.Error.WriteLine(e.Message);
+                return 1;
+            }
+            WriteOutputs(results, o, trainCount: o.TrainLimit ?? FashionMnistData.FullTrainCount);
+            return 0;
+        }
+
+        private static void WriteOutputs(IReadOnlyList<ModelResult> results, Options o, int trainCount)
+        {
+            Report.PrintSummary(results, o);
+            Report.PrintPerClass(results);
+            Console.WriteLine($"Wrote {Report.WriteSummaryCsv(results, o)}");
+            foreach (var path in Plots.TestAccuracy(results, o, trainCount))
+                Console.WriteLine($"Wrote {path}");
+            Console.WriteLine($"Wrote {Plots.PerClassAccuracy(results, o)}");
         }
     }
 }

@@ -8,17 +8,23 @@ namespace DuRnn.Samples.SequentialFashionMnist
     /// <summary>Receives a model's training progress.</summary>
     internal interface ITrainingProgress
     {
-        /// <summary>An epoch begins.</summary>
-        void StartEpoch(int epoch, int epochs, int steps);
+        /// <summary>Training continues from a checkpoint whose last evaluation is <paramref name="last"/>.</summary>
+        void Resumed(CurvePoint last);
 
-        /// <summary>A training step ended; <paramref name="loss"/> and <paramref name="accuracy"/> are the epoch's running means.</summary>
+        /// <summary>An epoch begins (or continues at step <paramref name="done"/> after a resume or an evaluation).</summary>
+        void StartEpoch(int epoch, int? epochs, int steps, int done);
+
+        /// <summary>A training step ended; <paramref name="loss"/> and <paramref name="accuracy"/> are the running means since the last evaluation.</summary>
         void Step(int step, double loss, double accuracy);
 
-        /// <summary>The test evaluation after the epoch begins.</summary>
+        /// <summary>An evaluation on the test set begins.</summary>
         void Evaluating();
 
-        /// <summary>The epoch and its evaluation ended.</summary>
-        void EndEpoch(EpochRecord record);
+        /// <summary>An evaluation on the test set ended.</summary>
+        void Evaluated(CurvePoint point);
+
+        /// <summary>The epoch (or the training) ended.</summary>
+        void EndEpoch();
     }
 
     /// <summary>
@@ -47,19 +53,23 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         private static string Number(double value) => value.ToString("0.0000", CultureInfo.InvariantCulture);
 
-        /// <summary>The epoch summary both displays print.</summary>
-        private static string Summary(string name, EpochRecord r, int epochs) =>
-            $"{name} epoch {r.Epoch}/{epochs}: train loss {Number(r.TrainLoss)}, train acc {Percent(r.TrainAccuracy)}, " +
-            $"test loss {Number(r.TestLoss)}, test acc {Percent(r.TestAccuracy)}, " +
-            $"{r.TrainSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s training + " +
-            $"{r.EvalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s test";
+        /// <summary>The evaluation line both displays print.</summary>
+        private static string Summary(string name, CurvePoint p) =>
+            string.Create(CultureInfo.InvariantCulture,
+                $"{name} step {p.Step} (epoch {p.Epoch:0.00}, {p.Seconds:0} s of training): ") +
+            (p.TrainLoss is double loss ? $"train loss {Number(loss)}, train acc {Percent(p.TrainAccuracy ?? double.NaN)}, " : "") +
+            $"test loss {Number(p.TestLoss)}, test acc {Percent(p.TestAccuracy)} " +
+            $"({p.EvalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s test)";
+
+        private static string Of(int? epochs) => epochs?.ToString(CultureInfo.InvariantCulture) ?? "…";
 
         private sealed class LiveProgress : ITrainingProgress
         {
             private readonly string name;
             private readonly ProgressContext context;
             private ProgressTask? task;
-            private int epoch, epochs;
+            private int epoch;
+            private int? epochs;
 
             public LiveProgress(string name, ProgressContext context)
             {
@@ -67,32 +77,37 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 this.context = context;
             }
 
-            public void StartEpoch(int epoch, int epochs, int steps)
+            public void Resumed(CurvePoint last) =>
+                AnsiConsole.MarkupLine(Markup.Escape($"{name}: resumed from the checkpoint at step {last.Step} ({last.Seconds:0} s trained before)"));
+
+            public void StartEpoch(int epoch, int? epochs, int steps, int done)
             {
                 this.epoch = epoch;
                 this.epochs = epochs;
-                task = context.AddTask(Markup.Escape($"{name} epoch {epoch}/{epochs}"), maxValue: steps);
+                task = context.AddTask(Markup.Escape($"{name} epoch {epoch}/{Of(epochs)}"), maxValue: steps);
+                task.Value = done;
             }
 
             public void Step(int step, double loss, double accuracy)
             {
                 if (task is null) return;
                 task.Value = step;
-                task.Description = Markup.Escape($"{name} epoch {epoch}/{epochs}  step {step}/{task.MaxValue:0}  " +
+                task.Description = Markup.Escape($"{name} epoch {epoch}/{Of(epochs)}  step {step}/{task.MaxValue:0}  " +
                     $"loss {Number(loss)}  acc {Percent(accuracy)}");
             }
 
             public void Evaluating()
             {
                 if (task is null) return;
-                task.Description = Markup.Escape($"{name} epoch {epoch}/{epochs}  evaluating on the test set…");
+                task.Description = Markup.Escape($"{name} epoch {epoch}/{Of(epochs)}  evaluating on the test set…");
             }
 
-            public void EndEpoch(EpochRecord record)
+            public void Evaluated(CurvePoint point) => AnsiConsole.MarkupLine(Markup.Escape(Summary(name, point)));
+
+            public void EndEpoch()
             {
-                if (task is null) return;
-                task.Description = Markup.Escape(Summary(name, record, epochs));
-                task.StopTask();
+                task?.StopTask();
+                task = null;
             }
         }
 
@@ -102,15 +117,21 @@ namespace DuRnn.Samples.SequentialFashionMnist
             private readonly string name;
             private readonly Stopwatch clock = new Stopwatch();
             private readonly Stopwatch sinceLine = new Stopwatch();
-            private int epoch, epochs, steps, every;
+            private int epoch, steps, every, first;
+            private int? epochs;
 
             public PlainProgress(string name) => this.name = name;
 
-            public void StartEpoch(int epoch, int epochs, int steps)
+            public void Resumed(CurvePoint last) =>
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: resumed from the checkpoint at step {last.Step} ({last.Seconds:0} s trained before)"));
+
+            public void StartEpoch(int epoch, int? epochs, int steps, int done)
             {
                 this.epoch = epoch;
                 this.epochs = epochs;
                 this.steps = steps;
+                first = done;
                 every = Math.Max(1, (steps + 9) / 10);
                 clock.Restart();
                 sinceLine.Restart();
@@ -120,9 +141,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
             {
                 if (step % every != 0 && step != steps && sinceLine.Elapsed < MaxSilence) return;
                 double elapsed = clock.Elapsed.TotalSeconds;
-                double left = elapsed / step * (steps - step);
+                double left = elapsed / Math.Max(1, step - first) * (steps - step);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} epoch {epoch}/{epochs} step {step}/{steps}: loss {Number(loss)}, acc {Percent(accuracy)}, " +
+                    $"{name} epoch {epoch}/{Of(epochs)} step {step}/{steps}: loss {Number(loss)}, acc {Percent(accuracy)}, " +
                     $"{elapsed:0} s elapsed, ~{left:0} s left in this epoch"));
                 sinceLine.Restart();
             }
@@ -131,7 +152,11 @@ namespace DuRnn.Samples.SequentialFashionMnist
             {
             }
 
-            public void EndEpoch(EpochRecord record) => Console.WriteLine(Summary(name, record, epochs));
+            public void Evaluated(CurvePoint point) => Console.WriteLine(Summary(name, point));
+
+            public void EndEpoch()
+            {
+            }
         }
     }
 }

@@ -101,7 +101,15 @@ namespace DuRnn.Samples
         /// must be positive, or also 0 when <paramref name="allowZero"/>.
         /// </summary>
         /// <exception cref="ArgumentException">Not a finite number, or out of range.</exception>
-        public static double Double(string? text, string option, double fallback, bool allowZero)
+        public static double Double(string? text, string option, double fallback, bool allowZero) =>
+            Double(text, option, (double?)fallback, allowZero)!.Value;
+
+        /// <summary>
+        /// The finite number given as <paramref name="option"/>, or <paramref name="fallback"/> (which may be null) when
+        /// not given; it must be positive, or also 0 when <paramref name="allowZero"/>.
+        /// </summary>
+        /// <exception cref="ArgumentException">Not a finite number, or out of range.</exception>
+        public static double? Double(string? text, string option, double? fallback, bool allowZero)
         {
             if (text is null) return fallback;
             if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v))
