@@ -84,6 +84,9 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>Whether --resume was given: continue from the checkpoint if there is one (implies --checkpoint).</summary>
         public bool Resume { get; init; }
 
+        /// <summary>Whether --stop-when-solved was given: end a model's training once it is solved (<see cref="Solved"/>).</summary>
+        public bool StopWhenSolved { get; init; }
+
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
 
@@ -170,6 +173,9 @@ namespace DuRnn.Samples.AddingProblem
         [CommandOption("--resume"), Description("continue each model from its checkpoint when there is one (implies --checkpoint); --steps may be raised to train further; other settings must match the checkpoint")]
         public bool Resume { get; init; }
 
+        [CommandOption("--stop-when-solved"), Description("end a model's training once it is solved: test MSE below 0.01 at three consecutive evaluations (--steps stays the cap)")]
+        public bool StopWhenSolved { get; init; }
+
         [CommandOption("--plot-only"), Description("no training: redraw the plot from the CSV files already in --out for --model (e.g. to combine models trained in separate runs)")]
         public bool PlotOnly { get; init; }
 
@@ -186,6 +192,7 @@ namespace DuRnn.Samples.AddingProblem
             return o with
             {
                 PlotOnly = PlotOnly,
+                StopWhenSolved = StopWhenSolved,
                 Checkpoint = Checkpoint || Resume,
                 Resume = Resume,
                 Models = CommandLine.Choices(Models, "--model", Options.Name, o.Models),

@@ -68,10 +68,26 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>
         /// The closing line, e.g.
-        /// <c>durnn: test MSE 0.0123 at step 1500 (baseline 0.167) in 95 s; lstm: ...</c>.
+        /// <c>durnn: test MSE 0.0062 at step 1500 (baseline 0.167) in 95 s, first below 0.01 at step 600, solved at step 800; lstm: ...</c>
+        /// ("solved" as <see cref="Solved"/> defines it).
         /// </summary>
         public static string Summary(IEnumerable<TrainingResult> results) =>
             string.Join("; ", results.Select(r => string.Create(CultureInfo.InvariantCulture,
-                $"{Options.Name(r.Model)}: test MSE {r.Final.TestMse:0.0000} at step {r.Final.Step} (baseline {AddingData.BaselineMse:0.000}) in {r.Seconds:0} s")));
+                $"{Options.Name(r.Model)}: test MSE {r.Final.TestMse:0.0000} at step {r.Final.Step} (baseline {AddingData.BaselineMse:0.000}) in {r.Seconds:0} s, {Outcome(r.Curve)}")));
+
+        /// <summary>
+        /// When the curve first went below <see cref="Solved.Threshold"/> and when it was solved, e.g.
+        /// "first below 0.01 at step 600, solved at step 800", "first below 0.01 at step 900, not solved", "never below 0.01".
+        /// </summary>
+        public static string Outcome(IReadOnlyList<CurvePoint> curve)
+        {
+            var points = curve.Select(p => (p.Step, p.TestMse)).ToList();
+            return (Solved.FirstBelow(points), Solved.At(points)) switch
+            {
+                (null, _) => string.Create(CultureInfo.InvariantCulture, $"never below {Solved.Threshold}"),
+                (int first, null) => string.Create(CultureInfo.InvariantCulture, $"first below {Solved.Threshold} at step {first}, not solved"),
+                (int first, int solved) => string.Create(CultureInfo.InvariantCulture, $"first below {Solved.Threshold} at step {first}, solved at step {solved}"),
+            };
+        }
     }
 }

@@ -79,12 +79,13 @@ namespace DuRnn.Samples.AddingProblem
 
             var clock = Stopwatch.StartNew();
             double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
+            bool IsSolved() => Solved.At(curve.Select(p => (p.Step, p.TestMse))) is not null;
             if (curve.Count == 0)
                 Record(new CurvePoint(0, null, Evaluate(model, testSet), Seconds()));
 
             double lossSum = 0;
             int lossCount = 0;
-            for (int step = start + 1; step <= options.Steps; step++)
+            for (int step = start + 1; step <= options.Steps && !(options.StopWhenSolved && IsSolved()); step++)
             {
                 double loss = TrainStep(model, optimizer, data, options.Batch);
                 lossSum += loss;
@@ -96,6 +97,8 @@ namespace DuRnn.Samples.AddingProblem
                     Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()));
                     lossSum = 0;
                     lossCount = 0;
+                    if (options.StopWhenSolved && IsSolved())
+                        break;
                 }
             }
             var result = new TrainingResult(kind, curve, Seconds());
