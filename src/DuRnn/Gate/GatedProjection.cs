@@ -125,7 +125,7 @@ namespace DuRnn.Fused
         private const int BlockRows = 2048;
 
         /// <summary>c = (g ⊙ s) W_hᵀ + b_h, block by block, with g ⊙ s in a small buffer (never a (T, B, S) tensor).</summary>
-        private static unsafe void Project<T>(Tensor g, Tensor s, Tensor weight, Tensor bias, Tensor c) where T : unmanaged, INumber<T>
+        private static unsafe void Project<T>(Tensor g, Tensor s, Tensor weight, Tensor bias, Tensor c) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)weight.shape[0];
             T* pg = Raw.Ptr<T>(g), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), pb = Raw.Ptr<T>(bias), pc = Raw.Ptr<T>(c);
@@ -133,7 +133,7 @@ namespace DuRnn.Fused
             for (int r0 = 0; r0 < rows; r0 += BlockRows)
             {
                 int n = Math.Min(BlockRows, rows - r0);
-                Kernels.Multiply(pg + (long)r0 * size, ps + (long)r0 * size, buffer.Pointer, (long)n * size);
+                GateKernels.Gated(pg + (long)r0 * size, ps + (long)r0 * size, buffer.Pointer, (long)n * size);
                 T* block = pc + (long)r0 * hidden;
                 Raw.FillRows(pb, block, n, hidden);
                 Raw.Gemm(false, true, n, hidden, size, buffer.Pointer, size, pw, size, true, block, hidden);
@@ -145,7 +145,7 @@ namespace DuRnn.Fused
         /// ∂b_h += Σ ∂c with p = g ⊙ s rebuilt in a small buffer; ∂z (a small buffer) and ∂s = ∂p ⊙ g in one
         /// element-wise pass; ∂s += ∂z W_gs; ∂W_gs += ∂zᵀ s; ∂W_gx += ∂zᵀ x; ∂b_g += Σ ∂z; ∂x = ∂z W_gx.
         /// </summary>
-        private static unsafe void Backward<T>(Operands o, Gradients r) where T : unmanaged, INumber<T>
+        private static unsafe void Backward<T>(Operands o, Gradients r) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int rows = (int)o.G.shape[0], size = (int)o.G.shape[1], hidden = (int)o.WeightH.shape[0], inputSize = (int)o.X.shape[1];
             T* pgc = Raw.Ptr<T>(o.GradC), px = Raw.Ptr<T>(o.X), ps = Raw.Ptr<T>(o.S), pg = Raw.Ptr<T>(o.G);
@@ -160,15 +160,15 @@ namespace DuRnn.Fused
                 int n = Math.Min(BlockRows, rows - r0);
                 long sOffset = (long)r0 * size;
                 T* dc = pgc + (long)r0 * hidden, ds = gs + sOffset, sBlock = ps + sOffset, gBlock = pg + sOffset, xBlock = px + (long)r0 * inputSize;
-                for (int i = 0; i < n; i++) Kernels.AddInPlace(gbh, dc + (long)i * hidden, hidden);
-                Kernels.Multiply(gBlock, sBlock, p.Pointer, (long)n * size);
+                for (int i = 0; i < n; i++) Vectors.AddInPlace(gbh, dc + (long)i * hidden, hidden);
+                GateKernels.Gated(gBlock, sBlock, p.Pointer, (long)n * size);
                 Raw.Gemm(true, false, hidden, size, n, dc, hidden, p.Pointer, size, true, gwh, size);
                 Raw.Gemm(false, false, n, size, hidden, dc, hidden, wh, size, false, ds, size);
-                Kernels.GateBackward(ds, sBlock, gBlock, gz.Pointer, (long)n * size);
+                GateKernels.Backward(ds, sBlock, gBlock, gz.Pointer, (long)n * size);
                 Raw.Gemm(false, false, n, size, size, gz.Pointer, size, wsh, size, true, ds, size);
                 Raw.Gemm(true, false, size, size, n, gz.Pointer, size, sBlock, size, true, gws, size);
                 Raw.Gemm(true, false, size, inputSize, n, gz.Pointer, size, xBlock, inputSize, true, gwx, inputSize);
-                for (int i = 0; i < n; i++) Kernels.AddInPlace(gbg, gz.Pointer + (long)i * size, size);
+                for (int i = 0; i < n; i++) Vectors.AddInPlace(gbg, gz.Pointer + (long)i * size, size);
                 if (gx != null)
                     Raw.Gemm(false, false, n, inputSize, size, gz.Pointer, size, wx, inputSize, false, gx + (long)r0 * inputSize, inputSize);
             }

@@ -62,7 +62,6 @@ namespace DuRnn.Fused
             T* ws = Raw.Ptr<T>(shortTermCell.weight_ih), bs = Raw.Ptr<T>(shortTermCell.bias_ih), us = Raw.Ptr<T>(shortTermCell.weight_hh);
             T* wgx = Raw.Ptr<T>(gate.weight_ih), wgs = Raw.Ptr<T>(gate.weight_sh), bg = Raw.Ptr<T>(gate.bias);
             T* wh = Raw.Ptr<T>(longTermCell.weight_ih), bh = Raw.Ptr<T>(longTermCell.bias_ih), u = Raw.Ptr<T>(longTermCell.weight_hh);
-            bool relu = shortTermCell.Activation == ShortTermActivation.ReLU;
             // Scratch: s for this step and the last, the gate, the long-term input.
             using var scratch = new AlignedBuffer<T>((long)batch * (3L * size + hidden));
             T* buffer = scratch.Pointer;
@@ -78,20 +77,18 @@ namespace DuRnn.Fused
                     Raw.FillRows(bs, sCur, batch, size);
                     Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, ws, inputSize, true, sCur, size);
                     Raw.Gemm(false, true, batch, size, size, sPrev, size, us, size, true, sCur, size);
-                    if (relu) Kernels.ReluInPlace(sCur, (long)batch * size);
-                    else Kernels.TanhInPlace(sCur, (long)batch * size);
+                    ShortTermKernels.Activate(sCur, (long)batch * size, shortTermCell.Activation);
                     // g_t = σ(b_g + x_t W_gxᵀ + s_t W_gsᵀ), then z ← g_t ⊙ s_t
                     Raw.FillRows(bg, z, batch, size);
                     Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, wgx, inputSize, true, z, size);
                     Raw.Gemm(false, true, batch, size, size, sCur, size, wgs, size, true, z, size);
-                    for (long i = 0; i < (long)batch * size; i++)
-                        z[i] = sCur[i] / (T.One + T.Exp(-z[i]));
+                    GateKernels.SigmoidGated(z, sCur, (long)batch * size);
                     // h_t = ReLU(b_h + z W_hᵀ + u ⊙ h_{t−1})
                     Raw.FillRows(bh, c, batch, hidden);
                     Raw.Gemm(false, true, batch, hidden, size, z, size, wh, size, true, c, hidden);
                     T* ht = pout + (long)t * batch * hidden;
                     for (int b = 0; b < batch; b++)
-                        Kernels.IndRnnStep(c + (long)b * hidden, u, hPrev + (long)b * hidden, ht + (long)b * hidden, hidden);
+                        LongTermKernels.Step(c + (long)b * hidden, u, hPrev + (long)b * hidden, ht + (long)b * hidden, hidden);
                     hPrev = ht;
                     T* swap = sPrev;
                     sPrev = sCur;

@@ -97,7 +97,7 @@ namespace DuRnn.Fused
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradH, gradFinal, h, u, h0, gradC, gradU, gradH0, batchSizes);
         }
 
-        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, Tensor final, int[]? batchSizes) where T : unmanaged, INumber<T>
+        private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, Tensor final, int[]? batchSizes) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int steps = (int)c.shape[0], batch = (int)c.shape[1], hidden = (int)c.shape[2];
             T* pc = Raw.Ptr<T>(c), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0), ph = Raw.Ptr<T>(h);
@@ -113,7 +113,7 @@ namespace DuRnn.Fused
                     {
                         long row = t * stepStride + (long)b * hidden;
                         T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;
-                        Kernels.IndRnnStep(pc + row, pu, prev, ph + row, hidden);
+                        LongTermKernels.Step(pc + row, pu, prev, ph + row, hidden);
                     }
                 }
             });
@@ -122,7 +122,7 @@ namespace DuRnn.Fused
 
         private static unsafe void Backward<T>(Tensor gradH, Tensor gradFinal, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
             int[]? batchSizes)
-            where T : unmanaged, INumber<T>
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int steps = (int)h.shape[0], batch = (int)h.shape[1], hidden = (int)h.shape[2];
             T* pg = Raw.Ptr<T>(gradH), ph = Raw.Ptr<T>(h), pu = Raw.Ptr<T>(u), ph0 = Raw.Ptr<T>(h0);
@@ -148,14 +148,16 @@ namespace DuRnn.Fused
                         {
                             long row = t * stepStride + (long)b * hidden;
                             T* prev = t == 0 ? ph0 + (long)b * hidden : ph + row - stepStride;
-                            Kernels.IndRnnStepBackward(pg + row, ph + row, prev, pu, carry, pgc + row, gu, hidden);
+                            LongTermKernels.StepBackward(pg + row, ph + row, prev, pu, carry, pgc + row, gu, hidden);
                         }
                     }
                 }
             });
-            for (int w = 0; w < workers; w++)
-                for (int i = 0; i < hidden; i++)
-                    pgu[i] += partialU[w * hidden + i];
+            fixed (T* partial = partialU)
+            {
+                for (int w = 0; w < workers; w++)
+                    Vectors.AddInPlace(pgu, partial + (long)w * hidden, hidden);
+            }
         }
     }
 }

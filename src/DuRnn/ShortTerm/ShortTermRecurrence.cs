@@ -141,7 +141,7 @@ namespace DuRnn.Fused
         }
 
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
-            where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2];
             T* ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), ps0 = Raw.Ptr<T>(s0);
@@ -157,8 +157,7 @@ namespace DuRnn.Fused
                 {
                     // s_t ← a_t + s_{t−1} U_sᵀ (row-major, accumulated in place), then φ; for the active rows.
                     Raw.Gemm(false, true, active, size, size, previous, size, pw, size, true, current, size);
-                    if (activation == ShortTermActivation.ReLU) Kernels.ReluInPlace(current, activeElements);
-                    else Kernels.TanhInPlace(current, activeElements);
+                    ShortTermKernels.Activate(current, activeElements, activation);
                 }
                 if (active < batch)
                     new Span<T>(current + activeElements, (int)(stepStride - activeElements)).Clear();
@@ -168,7 +167,7 @@ namespace DuRnn.Fused
 
         private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor s0, Tensor x, Tensor weightIH,
             Sums sums, int blockSteps, ShortTermActivation activation, int[]? batchSizes)
-            where T : unmanaged, INumber<T>, IHyperbolicFunctions<T>
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             int steps = (int)s.shape[0], batch = (int)s.shape[1], size = (int)s.shape[2], inputSize = (int)x.shape[2];
             T* pg = Raw.Ptr<T>(gradS), ps = Raw.Ptr<T>(s), pw = Raw.Ptr<T>(weight), ps0 = Raw.Ptr<T>(s0);
@@ -196,7 +195,7 @@ namespace DuRnn.Fused
                 Raw.Gemm(true, false, size, inputSize, rows, delta, size, px + (long)start * batch * inputSize, inputSize, true, pgwi, inputSize);
                 if (pgx != null)
                     Raw.Gemm(false, false, rows, inputSize, size, delta, size, pwi, inputSize, false, pgx + (long)start * batch * inputSize, inputSize);
-                for (int r = 0; r < rows; r++) Kernels.AddInPlace(pgb, delta + (long)r * size, size);
+                for (int r = 0; r < rows; r++) Vectors.AddInPlace(pgb, delta + (long)r * size, size);
             }
 
             // Blocks [start, end) from the last: the worker takes each once the loop below has passed its first step,
@@ -243,8 +242,7 @@ namespace DuRnn.Fused
                     later = active;
                     if (active > 0)
                     {
-                        if (activation == ShortTermActivation.ReLU) Kernels.ReluBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
-                        else Kernels.TanhBackward(pg + offset, carry, ps + offset, pga + offset, activeElements);
+                        ShortTermKernels.Backward(pg + offset, carry, ps + offset, pga + offset, activeElements, activation);
                         Raw.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
                     }
                     if (active < batch)
