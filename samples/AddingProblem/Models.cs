@@ -153,7 +153,7 @@ namespace DuRnn.Samples.AddingProblem
         {
             this.scaled = scaled;
             rnn = new IndRNN(AddingData.Features, o.Hidden, numLayers: o.Layers, mag: 2.0, maxSequenceLength: o.Length,
-                longMemoryLastLayer: true, inputWeightStd: scaled ? null : 0.001);
+                longMemoryLastLayer: true, longTermInputWeightStd: scaled ? null : 0.001);
             readout = nn.Linear(o.Hidden, 1);
             RegisterComponents();
         }

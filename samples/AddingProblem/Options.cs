@@ -32,7 +32,7 @@ namespace DuRnn.Samples.AddingProblem
         DuRnnNoShortTerm,
 
         /// <summary>The library's <see cref="DuRnn.IndRNN"/> with DuRNN's initialisation and learning-rate rule
-        /// (<c>inputWeightStd: null</c>, <see cref="DuRnn.IndRNN.ParameterGroups"/>): separates the rule from the architecture.</summary>
+        /// (<c>longTermInputWeightStd: null</c>, <c>ParameterGroups</c>): separates the rule from the architecture.</summary>
         IndRnnScaled,
     }
 

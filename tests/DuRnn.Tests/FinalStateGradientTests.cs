@@ -70,7 +70,7 @@ namespace DuRnn.Tests
             model.Implementation = implementation;
             var x = torch.randn(T, B, I, dtype: ScalarType.Float64).requires_grad_();
             var lengths = Lengths(withLengths);
-            var (y, state) = lengths is null ? model.call(x) : model.call(x, lengths);
+            var (y, state) = lengths is null ? model.call(x) : model.call(x, lengths, null);
             var loss = Loss(part, y, state.ShortTerm, state.LongTerm);
             loss.backward();
             return Collect(model, x);

@@ -73,7 +73,7 @@ namespace DuRnn.Tests
             (Tensor y, DuRNNState st) Call(DuRNNImplementation implementation)
             {
                 model.Implementation = implementation;
-                return withLengths ? model.call(x, lengths) : model.call(x);
+                return withLengths ? model.call(x, lengths, null) : model.call(x);
             }
             var (yRef, sRef) = Call(DuRNNImplementation.Reference);
             var (yFused, sFused) = Call(DuRNNImplementation.Fused);
@@ -212,7 +212,7 @@ namespace DuRnn.Tests
             Randomize(model);
             model.Implementation = implementation;
             var x = torch.randn(12, 4, 5, dtype: ScalarType.Float64).requires_grad_(inputGradient);
-            var (y, state) = withLengths ? model.call(x, torch.tensor(new long[] { 12, 3, 9, 1 })) : model.call(x);
+            var (y, state) = withLengths ? model.call(x, torch.tensor(new long[] { 12, 3, 9, 1 }), null) : model.call(x);
             var loss = (y * torch.randn_like(y)).sum() + (state.ShortTerm * torch.randn_like(state.ShortTerm)).sum();
             loss.backward();
             var result = model.named_parameters().ToDictionary(p => "grad " + p.name, p => p.parameter.grad!.clone());

@@ -129,7 +129,7 @@ namespace DuRnn.Tests
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(82);
             const long tMax = 100, hidden = 2000;
-            using var model = new IndRNN(50, hidden, numLayers: 2, maxSequenceLength: tMax, longMemoryLastLayer: true, inputWeightStd: 0.01);
+            using var model = new IndRNN(50, hidden, numLayers: 2, maxSequenceLength: tMax, longMemoryLastLayer: true, longTermInputWeightStd: 0.01);
             double bound = Math.Pow(2.0, 1.0 / tMax), low = Math.Pow(0.5, 1.0 / tMax);
             model.RecurrentBound.Should().BeApproximately(bound, 1e-15);
             var first = model.Layers[0];
@@ -182,13 +182,13 @@ namespace DuRnn.Tests
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(4);
             var built = Recurrent.IndRNN(I, H, numLayers: 2, maxSequenceLength: 30, longMemoryLastLayer: true, batchFirst: true,
-                bidirectional: true, inputWeightStd: 0.01, dtype: ScalarType.Float64);
+                bidirectional: true, longTermInputWeightStd: 0.01, dtype: ScalarType.Float64);
             torch.manual_seed(4);
             var constructed = new IndRNN(I, H, numLayers: 2, maxSequenceLength: 30, longMemoryLastLayer: true, batchFirst: true,
-                inputWeightStd: 0.01, bidirectional: true, dtype: ScalarType.Float64);
+                longTermInputWeightStd: 0.01, bidirectional: true, dtype: ScalarType.Float64);
             built.BatchFirst.Should().BeTrue();
             built.Bidirectional.Should().BeTrue();
-            built.InputWeightStd.Should().Be(0.01);
+            built.LongTermInputWeightStd.Should().Be(0.01);
             var a = built.state_dict();
             var b = constructed.state_dict();
             a.Keys.Should().BeEquivalentTo(b.Keys);
@@ -272,11 +272,11 @@ namespace DuRnn.Tests
         public void AutoIsFusedOnTheCpuForFloat32AndFloat64()
         {
             using var scope = torch.NewDisposeScope();
-            IndRNNSequence.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.Float32)).Should().Be(DuRNNImplementation.Fused);
-            IndRNNSequence.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.Float64)).Should().Be(DuRNNImplementation.Fused);
-            IndRNNSequence.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.BFloat16)).Should().Be(DuRNNImplementation.Batched);
-            IndRNNSequence.Resolve(DuRNNImplementation.Reference, torch.zeros(1)).Should().Be(DuRNNImplementation.Reference);
-            IndRNNSequence.Resolve(DuRNNImplementation.Batched, torch.zeros(1)).Should().Be(DuRNNImplementation.Batched);
+            Implementations.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.Float32)).Should().Be(DuRNNImplementation.Fused);
+            Implementations.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.Float64)).Should().Be(DuRNNImplementation.Fused);
+            Implementations.Resolve(DuRNNImplementation.Auto, torch.zeros(1, dtype: ScalarType.BFloat16)).Should().Be(DuRNNImplementation.Batched);
+            Implementations.Resolve(DuRNNImplementation.Reference, torch.zeros(1)).Should().Be(DuRNNImplementation.Reference);
+            Implementations.Resolve(DuRNNImplementation.Batched, torch.zeros(1)).Should().Be(DuRNNImplementation.Batched);
 
             // And the module really runs that way: Auto's result is bit-identical to Fused's, not to Batched's rounding.
             torch.manual_seed(86);

@@ -78,7 +78,7 @@ namespace DuRnn.Tests
         {
             using var model = Model();
             FluentActions.Invoking(() => model.call(torch.randn(T, B, I), torch.tensor(new long[] { 4, 2 })))
-                .Should().Throw<ArgumentException>().WithParameterName("h0").WithMessage("*(2, 2, 5)*1-D int64*call(input, lengths, h0)*");
+                .Should().Throw<ArgumentException>().WithParameterName("h0").WithMessage("*(2, 2, 5)*1-D int64*call(input, lengths, state)*");
         }
 
         [Fact]
@@ -128,8 +128,8 @@ namespace DuRnn.Tests
             new object[] { "maxSequenceLength", (Action)(() => new IndRNN(I, H, maxSequenceLength: 0)) },
             new object[] { "dropout", (Action)(() => new IndRNN(I, H, dropout: 1.0)) },
             new object[] { "dropout", (Action)(() => new IndRNN(I, H, dropout: -0.1)) },
-            new object[] { "inputWeightStd", (Action)(() => new IndRNN(I, H, inputWeightStd: -1)) },
-            new object[] { "inputWeightStd", (Action)(() => new IndRNN(I, H, inputWeightStd: double.PositiveInfinity)) },
+            new object[] { "longTermInputWeightStd", (Action)(() => new IndRNN(I, H, longTermInputWeightStd: -1)) },
+            new object[] { "longTermInputWeightStd", (Action)(() => new IndRNN(I, H, longTermInputWeightStd: double.PositiveInfinity)) },
             new object[] { "dtype", (Action)(() => new IndRNN(I, H, dtype: ScalarType.Int32)) },
         };
 

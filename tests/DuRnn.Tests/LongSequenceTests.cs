@@ -169,7 +169,7 @@ namespace DuRnn.Tests
         }
 
         /// <summary>
-        /// IndRNN with <c>inputWeightStd: null</c> takes DuRNN's rule per layer (σ 0.001·100/T_max in the long-memory
+        /// IndRNN with <c>longTermInputWeightStd: null</c> takes DuRNN's rule per layer (σ 0.001·100/T_max in the long-memory
         /// last layer, 0.001·√(100/T_max) in the others), its groups the same learning-rate rule; the default stays
         /// IndRNN's published 0.001 everywhere.
         /// </summary>
@@ -177,8 +177,8 @@ namespace DuRnn.Tests
         public void IndRnnCanTakeDuRnnsInitialisationAndLearningRateRule()
         {
             using var scope = torch.NewDisposeScope();
-            var scaled = new IndRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true, inputWeightStd: null);
-            scaled.InputWeightStd.Should().BeNull();
+            var scaled = new IndRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true, longTermInputWeightStd: null);
+            scaled.LongTermInputWeightStd.Should().BeNull();
             scaled.Layers[0].InputWeightStd.Should().BeApproximately(0.001 * Math.Sqrt(100.0 / 2500), 1e-15);
             scaled.Layers[1].InputWeightStd.Should().BeApproximately(0.001 * 100.0 / 2500, 1e-15);
             var published = new IndRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true);

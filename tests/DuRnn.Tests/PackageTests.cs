@@ -182,7 +182,7 @@ namespace DuRnn.Tests
             Field("readme").Should().Be("README.md");
             Field("authors").Should().NotBeNullOrWhiteSpace();
             var dependencies = metadata.Descendants(ns + "dependency").Select(d => d.Attribute("id")!.Value).Distinct().ToList();
-            dependencies.Should().Equal(new[] { "TorchSharp" }, "the library depends on the TorchSharp bindings only");
+            dependencies.Should().Equal(new[] { "System.Numerics.Tensors", "TorchSharp" }, "the library depends on the TorchSharp bindings (no native backend) and System.Numerics.Tensors (the kernels' vectorised element-wise math) only");
         }
 
         private string Run(string file, string arguments, string directory, IReadOnlyDictionary<string, string>? environment = null)

@@ -88,7 +88,7 @@ namespace DuRnn.Tests
             long rounds = UnderGarbageCollection(1.5, () =>
             {
                 using var scope = torch.NewDisposeScope();
-                var (output, _) = model.call(x, lengths);    // per-step cells, masked_fill, residual add, dropout scaling
+                var (output, _) = model.call(x, lengths, null);    // per-step cells, masked_fill, residual add, dropout scaling
                 output.sum().backward();
                 model.ApplyConstraints();                    // spectral-norm power iteration and rescaling, u clamp
             });

@@ -105,7 +105,7 @@ namespace DuRnn.Tests
                 bidirectional: true, dtype: F64) { Implementation = implementation };
             batchFirst.load_state_dict(timeFirst.state_dict());
             var x = PaddedInput(Lengths, T, I, 0);
-            var (y1, s1) = timeFirst.call(x, torch.tensor(Lengths));
+            var (y1, s1) = timeFirst.call(x, torch.tensor(Lengths), null);
             var (y2, s2) = batchFirst.call(x.transpose(0, 1).contiguous(), Lengths);
             TensorAssert.Close(y2.transpose(0, 1), y1, 0, 0, "output");
             TensorAssert.Close(s2.ShortTerm, s1.ShortTerm, 0, 0, "s_n");
@@ -301,19 +301,19 @@ namespace DuRnn.Tests
             var model = new DuRNN(I, H, 2, bidirectional: true);
             var x = torch.randn(6, 3, I);
 
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new[] { 6, 2, 3 })))
+            FluentActions.Invoking(() => model.call(x, torch.tensor(new[] { 6, 2, 3 }), null))
                 .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*Int64*Int32*");
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2 })))
+            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2 }), null))
                 .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*1-D of shape (3)*got shape (2)*");
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2, 3 }).reshape(3, 1)))
+            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2, 3 }).reshape(3, 1), null))
                 .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*1-D of shape (3)*got shape (3, 1)*");
             FluentActions.Invoking(() => model.call(x, new long[] { 6, 0, 3 }))
                 .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "lengths").WithMessage("*lengths[1] = 0*[1, T] with T = 6*");
             FluentActions.Invoking(() => model.call(x, new long[] { 6, 7, 3 }))
                 .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "lengths").WithMessage("*lengths[1] = 7*[1, T] with T = 6*");
-            FluentActions.Invoking(() => model.call(x, torch.empty(3, dtype: ScalarType.Int64, device: torch.META)))
+            FluentActions.Invoking(() => model.call(x, torch.empty(3, dtype: ScalarType.Int64, device: torch.META), null))
                 .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*CPU*meta*");
-            FluentActions.Invoking(() => model.call(x, (Tensor)null!))
+            FluentActions.Invoking(() => model.call(x, (Tensor)null!, null))
                 .Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "lengths");
             FluentActions.Invoking(() => model.call(x, (long[])null!))
                 .Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "lengths");

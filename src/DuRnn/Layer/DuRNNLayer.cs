@@ -17,7 +17,7 @@ namespace DuRnn
     /// </code>
     /// State-dict keys: <c>short_term.*</c>, <c>gate.*</c>, <c>long_term.*</c>.
     /// </summary>
-    public sealed class DuRNNLayer : torch.nn.Module<Tensor, Tensor?, Tensor?, (Tensor output, Tensor shortTerm, Tensor longTerm)>
+    public sealed class DuRNNLayer : torch.nn.Module<Tensor, Tensor?, Tensor?, (Tensor output, Tensor shortTerm, Tensor longTerm)>, IStackLayer
     {
 #pragma warning disable IDE1006 // field names are the state-dict names, as in PyTorch
         private readonly ShortTermCell short_term;
@@ -142,33 +142,52 @@ namespace DuRnn
             lengths is null ? base.call(input, shortTerm, longTerm) : forward(input, shortTerm, longTerm, lengths);
 
         /// <summary>
-        /// The stack's way in (<see cref="DuRNN"/>): arguments the stack has already checked, so nothing is checked again
-        /// per layer and per call (which costs a streaming call of one step more than its arithmetic); no hooks run.
+        /// Runs the layer on checked arguments: a variable-length batch is masked and sorted by decreasing length for
+        /// <see cref="RunSequence"/> and restored after it (a stack does this once for all its layers instead).
         /// </summary>
-        internal (Tensor output, Tensor shortTerm, Tensor longTerm) RunChecked(Tensor input, Tensor? shortTerm, Tensor? longTerm,
-            SequenceLengths? lengths) => Run(input, shortTerm, longTerm, lengths);
-
-        /// <summary>Runs the chosen implementation on checked arguments; null or full lengths take the plain path.</summary>
         private (Tensor output, Tensor shortTerm, Tensor longTerm) Run(Tensor input, Tensor? shortTerm, Tensor? longTerm, SequenceLengths? lengths)
         {
             using var scope = torch.NewDisposeScope();
-            if (lengths is not null && lengths.Full) lengths = null;
-            Tensor? valid = null;
-            if (lengths is not null)
+            var chosen = Implementations.Resolve(Implementation, input);
+            SortedBatch? batch = null;
+            if (lengths is not null && !lengths.Full)
             {
-                // Padded input values take no part in any result; zeroing them keeps NaN or Inf padding out of the
-                // all-steps-at-once products (and of their gradients, where 0 · NaN would be NaN).
-                valid = lengths.Valid(input.device);
-                input = input.masked_fill(valid.logical_not(), Scalars.Zero);
+                (batch, input) = SortedBatch.Prepare(input, lengths);
+                if (shortTerm is not null) shortTerm = batch.Sort(shortTerm, 0);
+                if (longTerm is not null) longTerm = batch.Sort(longTerm, 0);
             }
-            var (output, sT, hT) = ResolveImplementation(input) switch
-            {
-                DuRNNImplementation.Reference => ForwardReference(input, shortTerm, longTerm, valid),
-                DuRNNImplementation.Fused => ForwardFused(input, shortTerm, longTerm, lengths),
-                _ => ForwardBatched(input, shortTerm, longTerm, valid),
-            };
+            var (output, sT, hT) = RunSequence(input, shortTerm, longTerm, batch, chosen);
+            if (batch is not null)
+                (output, sT, hT) = (batch.Unsort(output, 1), batch.Unsort(sT, 0), batch.Unsort(hT, 0));
             return (output.MoveToOuterDisposeScope(), sT.MoveToOuterDisposeScope(), hT.MoveToOuterDisposeScope());
         }
+
+        /// <inheritdoc cref="IStackLayer.RunSequence"/>
+        (Tensor output, Tensor[] finals) IStackLayer.RunSequence(Tensor input, Tensor?[] initial, SortedBatch? batch,
+            DuRNNImplementation implementation)
+        {
+            var (output, sT, hT) = RunSequence(input, initial[0], initial[1], batch, implementation);
+            return (output, new[] { sT, hT });
+        }
+
+        /// <summary>
+        /// The layer over a checked, time-first input in the chosen implementation: with <paramref name="batch"/>, the
+        /// input is zero at padded steps and sorted by decreasing length. Results in the current dispose scope.
+        /// </summary>
+        private (Tensor output, Tensor shortTerm, Tensor longTerm) RunSequence(Tensor input, Tensor? shortTerm, Tensor? longTerm,
+            SortedBatch? batch, DuRNNImplementation implementation) => implementation switch
+        {
+            DuRNNImplementation.Reference => ForwardReference(input, shortTerm, longTerm, batch?.Valid),
+            DuRNNImplementation.Batched => ForwardBatched(input, shortTerm, longTerm, batch?.Valid),
+            DuRNNImplementation.Fused => ForwardFused(input, shortTerm, longTerm, batch?.BatchSizes),
+            _ => throw new ArgumentOutOfRangeException(nameof(implementation), implementation, "Resolve the implementation first."),
+        };
+
+        /// <inheritdoc/>
+        LongTermCell IStackLayer.LongTerm => long_term;
+
+        /// <inheritdoc/>
+        double IStackLayer.ShortTermSpectralNorm() => short_term.SpectralNorm();
 
         /// <summary>
         /// Projects the parameters onto their constraint sets in place: U_s onto its
@@ -245,47 +264,28 @@ namespace DuRnn
         /// at a time) step by step on raw memory (<see cref="Fused.LayerSteps"/>).
         /// </summary>
         /// <remarks>
-        /// Variable lengths use PyTorch's packed layout: the batch is reordered by decreasing length (when it is not
-        /// already), so that the sequences still running at step t are the first batch_sizes[t] rows; the recurrences
-        /// run only those rows (leaving zeros elsewhere), each final state is read at its sequence's last valid step,
-        /// and the original order is restored.
+        /// Variable lengths use PyTorch's packed layout: the caller has sorted the batch by decreasing length, so that the
+        /// sequences still running at step t are the first batch_sizes[t] rows; the recurrences run only those rows
+        /// (leaving zeros elsewhere), and each final state is read at its sequence's last valid step.
         /// </remarks>
-        private (Tensor, Tensor, Tensor) ForwardFused(Tensor input, Tensor? s0, Tensor? h0, SequenceLengths? lengths)
+        private (Tensor, Tensor, Tensor) ForwardFused(Tensor input, Tensor? s0, Tensor? h0, int[]? batchSizes)
         {
             long steps = input.shape[0], batch = input.shape[1];
             s0 ??= torch.zeros(batch, ShortTermSize, dtype: input.dtype, device: input.device);
             h0 ??= torch.zeros(batch, HiddenSize, dtype: input.dtype, device: input.device);
             bool inference = !torch.is_grad_enabled();
-            if (lengths is null && inference && steps * batch <= Fused.LayerSteps.MaxRows && Fused.LayerSteps.Supports(short_term, gate, long_term))
+            if (batchSizes is null && inference && steps * batch <= Fused.LayerSteps.MaxRows && Fused.LayerSteps.Supports(short_term, gate, long_term))
                 return Fused.LayerSteps.Run(input, short_term, gate, long_term, s0, h0);
             long chunk = InferenceChunkSteps(batch, input.element_size());
-            if (lengths is null && inference && steps > chunk)
+            if (batchSizes is null && inference && steps > chunk)
                 return ForwardFusedInChunks(input, s0, h0, chunk);
-            int[]? batchSizes = null;
-            Tensor? order = null;
-            if (lengths is not null)
-            {
-                var descending = lengths.DescendingOrder();
-                if (!IsIdentity(descending))
-                {
-                    order = torch.tensor(descending, dtype: ScalarType.Int64, device: input.device);
-                    input = input.index_select(1, order);
-                    s0 = s0.index_select(0, order);
-                    h0 = h0.index_select(0, order);
-                }
-                batchSizes = lengths.BatchSizes();
-            }
-
             var (shortTerm, sT) = Fused.ShortTermRecurrence.Run(input, short_term.weight_ih, short_term.bias_ih, short_term.weight_hh, s0,
                 short_term.Activation, batchSizes);
 
             var longInput = Fused.GatedProjection.Run(input, shortTerm, gate, long_term);
             // The final states (each row's state at its last valid step) are the recurrences' second outputs.
             var (longTerm, hT) = Fused.LongTermRecurrence.Run(longInput, long_term.weight_hh, h0, batchSizes);
-            if (order is null)
-                return (longTerm, sT, hT);
-            var restore = order.argsort();
-            return (longTerm.index_select(1, restore), sT.index_select(0, restore), hT.index_select(0, restore));
+            return (longTerm, sT, hT);
         }
 
         /// <summary>
@@ -323,27 +323,6 @@ namespace DuRnn
 
         /// <summary>For tests: a fixed block length for chunked inference (null: <see cref="InferenceChunkSteps"/>'s rule).</summary>
         internal long? InferenceChunkOverride { get; set; }
-
-        private static bool IsIdentity(long[] order)
-        {
-            for (int i = 0; i < order.Length; i++)
-                if (order[i] != i) return false;
-            return true;
-        }
-
-        /// <summary>The implementation that will run for <paramref name="input"/>.</summary>
-        internal DuRNNImplementation ResolveImplementation(Tensor input) => Implementation switch
-        {
-            DuRNNImplementation.Auto => FusedSupports(input) ? DuRNNImplementation.Fused : DuRNNImplementation.Batched,
-            DuRNNImplementation.Fused when !FusedSupports(input) => throw new NotSupportedException(
-                $"The fused implementation needs float32 or float64 tensors on the CPU and LibTorch's BLAS; got {input.dtype} on {input.device}. Use DuRNNImplementation.Auto or Batched."),
-            var chosen => chosen,
-        };
-
-        private static bool FusedSupports(Tensor input) =>
-            input.device.type == DeviceType.CPU
-            && (input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64)
-            && Fused.Blas.IsAvailable;
 
         private void ValidateInput(Tensor input, Tensor? shortTerm, Tensor? longTerm)
         {

@@ -20,7 +20,7 @@ namespace DuRnn
     /// <c>weight_hh</c> = u (H), U(0, U_bound), or U(U_lowbound, U_bound) with U_lowbound = (1/MAG)^(1/T_max)
     /// when long memory is requested from the start.
     /// </remarks>
-    public sealed class LongTermCell : DuRnnCell<Tensor, Tensor?, Tensor>
+    public sealed class LongTermCell : DuRnnCell<Tensor, Tensor?, Tensor>, IStackLayer
     {
         [ComponentName(Name = "weight_ih")]
         private Parameter _weightIH;
@@ -110,7 +110,7 @@ namespace DuRnn
         public double InputWeightStd { get; }
 
         /// <summary>
-        /// The factor on the learning rate of W_h and b_h in <see cref="DuRNN.ParameterGroups"/>:
+        /// The factor on the learning rate of W_h and b_h in <see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>:
         /// <see cref="DefaultLearningRateScale"/>(T_max, longMemoryInit).
         /// </summary>
         public double LearningRateScale { get; }
@@ -194,6 +194,20 @@ namespace DuRnn
             using var low = (-RecurrentBound).ToScalar();
             using var high = RecurrentBound.ToScalar();
             weight_hh.clamp_(low, high);
+        }
+
+        /// <inheritdoc/>
+        LongTermCell IStackLayer.LongTerm => this;
+
+        /// <inheritdoc/>
+        double IStackLayer.ShortTermSpectralNorm() => double.NaN;
+
+        /// <inheritdoc/>
+        (Tensor output, Tensor[] finals) IStackLayer.RunSequence(Tensor input, Tensor?[] initial, SortedBatch? batch,
+            DuRNNImplementation implementation)
+        {
+            var (output, hT) = LongTermSequence.Run(this, input, initial[0], batch, implementation);
+            return (output, new[] { hT });
         }
     }
 }

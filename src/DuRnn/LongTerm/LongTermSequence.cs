@@ -7,12 +7,14 @@ using static TorchSharp.torch;
 namespace DuRnn
 {
     /// <summary>
-    /// One <see cref="IndRNN"/> layer over a whole sequence: its <see cref="LongTermCell"/> fed by the layer input,
+    /// A <see cref="LongTermCell"/> over a whole sequence — an <see cref="IndRNN"/> layer, fed by the layer input:
     /// <code>h_t = ReLU(W x_t + b + u ⊙ h_{t−1}),  t = 1..T,   y_t = h_t</code>
     /// in the three implementations of <see cref="DuRNNImplementation"/> side by side (as <see cref="DuRNNLayer"/> has
-    /// them for a DuRNN layer). Results are left in the current dispose scope.
+    /// them for a DuRNN layer): the reference steps the cell, the batched form computes W x + b for all steps and loops
+    /// <see cref="LongTermCell.Step"/>, the fused form hands the loop to <see cref="Fused.LongTermRecurrence"/>. Results
+    /// are left in the current dispose scope.
     /// </summary>
-    internal static class IndRNNSequence
+    internal static class LongTermSequence
     {
         /// <summary>
         /// Runs <paramref name="cell"/> over a checked, time-first input.
@@ -33,22 +35,6 @@ namespace DuRnn
             DuRNNImplementation.Fused => Fused(cell, input, h0, batch),
             _ => throw new ArgumentOutOfRangeException(nameof(implementation), implementation, "Resolve the implementation first."),
         };
-
-        /// <summary>
-        /// The implementation that runs for <paramref name="input"/> when <paramref name="requested"/> is asked for:
-        /// Auto is Fused for float32 and float64 on the CPU and Batched otherwise; Fused where it cannot run throws.
-        /// </summary>
-        internal static DuRNNImplementation Resolve(DuRNNImplementation requested, Tensor input) => requested switch
-        {
-            DuRNNImplementation.Auto => FusedSupports(input) ? DuRNNImplementation.Fused : DuRNNImplementation.Batched,
-            DuRNNImplementation.Fused when !FusedSupports(input) => throw new NotSupportedException(
-                $"The fused implementation needs float32 or float64 tensors on the CPU; got {input.dtype} on {input.device}. Use DuRNNImplementation.Auto or Batched."),
-            var chosen => chosen,
-        };
-
-        /// <summary>The element-wise recurrence's kernels run on float32 and float64 CPU memory (no BLAS needed).</summary>
-        private static bool FusedSupports(Tensor input) =>
-            input.device.type == DeviceType.CPU && (input.dtype == ScalarType.Float32 || input.dtype == ScalarType.Float64);
 
         /// <summary>
         /// The plain reference: one step at a time through the cell, exactly as the equation reads. With variable

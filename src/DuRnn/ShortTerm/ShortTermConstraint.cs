@@ -6,7 +6,7 @@ namespace DuRnn
 {
     /// <summary>
     /// The constraint on the short-term recurrent matrix U_s, enforced by projection after each
-    /// optimizer step (see <see cref="DuRNN.ApplyConstraints"/>). Use <see cref="SpectralNorm(double)"/>
+    /// optimizer step (see <see cref="RecurrentStack{TLayer, TState}.ApplyConstraints"/>). Use <see cref="SpectralNorm(double)"/>
     /// (the default, ρ = 0.9), <see cref="Elementwise(double)"/> or <see cref="None"/>.
     /// </summary>
     public abstract class ShortTermConstraint

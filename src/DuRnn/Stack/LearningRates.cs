@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace DuRnn
 {
     /// <summary>
-    /// The one rule for Adam's parameter groups of a stack of long-term cells (<see cref="DuRNN.ParameterGroups"/>,
-    /// <see cref="IndRNN.ParameterGroups"/>): weight matrices with weight decay, 1-D parameters (biases, u) without it,
+    /// The one rule for Adam's parameter groups of a stack of long-term cells (<see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>,
+    /// <see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>): weight matrices with weight decay, 1-D parameters (biases, u) without it,
     /// and each long-term cell's input weights and bias with the learning rate lr · <see cref="LongTermCell.LearningRateScale"/>.
     /// </summary>
     internal static class LearningRates

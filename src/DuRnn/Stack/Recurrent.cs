@@ -15,7 +15,7 @@ namespace DuRnn
     {
         /// <summary>
         /// Creates a multi-layer DuRNN: the same as <see cref="DuRnn.DuRNN(long, long, long, long?, ShortTermActivation,
-        /// ShortTermConstraint?, double, long?, bool, bool, bool, bool, double, double?, Device?, ScalarType?, bool)"/>, whose
+        /// ShortTermConstraint?, double, long?, bool, bool, bool, bool, double, bool, double?, Device?, ScalarType?)"/>, whose
         /// documentation describes every option.
         /// </summary>
         /// <param name="inputSize">The number of expected features in the input x.</param>
@@ -42,11 +42,11 @@ namespace DuRnn
             bool residual = false, bool batchFirst = false, double dropout = 0.0, bool bidirectional = false,
             double? longTermInputWeightStd = null, Device? device = null, ScalarType? dtype = null) =>
             new(inputSize, hiddenSize, numLayers, shortTermSize, activation, shortTermConstraint, mag, maxSequenceLength,
-                longMemoryLastLayer, batchNorm, residual, batchFirst, dropout, longTermInputWeightStd, device, dtype, bidirectional);
+                longMemoryLastLayer, batchNorm, residual, batchFirst, dropout, bidirectional, longTermInputWeightStd, device, dtype);
 
         /// <summary>
         /// Creates a multi-layer IndRNN: the same as <see cref="DuRnn.IndRNN(long, long, long, double, long?, bool, bool,
-        /// bool, bool, double, double?, bool, Device?, ScalarType?)"/>, whose documentation describes every option.
+        /// bool, bool, double, bool, double?, Device?, ScalarType?)"/>, whose documentation describes every option.
         /// </summary>
         /// <param name="inputSize">The number of expected features in the input x.</param>
         /// <param name="hiddenSize">H, the number of neurons per layer and direction.</param>
@@ -59,14 +59,15 @@ namespace DuRnn
         /// <param name="batchFirst">Input and output are (B, T, feature) instead of (T, B, feature).</param>
         /// <param name="dropout">Dropout between layers, one mask per sequence (default 0).</param>
         /// <param name="bidirectional">A second direction reads every sequence backwards (D = 2).</param>
-        /// <param name="inputWeightStd">σ of the input weights W ~ N(0, σ²); null: <see cref="DuRNN"/>'s scaled rule per layer.</param>
+        /// <param name="longTermInputWeightStd">σ of the input weights W ~ N(0, σ²) (default 0.001); null: <see cref="DuRNN"/>'s
+        /// scaled rule per layer.</param>
         /// <param name="device">The desired device of the parameters and buffers.</param>
         /// <param name="dtype">The desired floating point dtype of the parameters and buffers.</param>
         public static IndRNN IndRNN(long inputSize, long hiddenSize, long numLayers = 1, double mag = 2.0,
             long? maxSequenceLength = null, bool longMemoryLastLayer = false, bool batchNorm = false, bool residual = false,
-            bool batchFirst = false, double dropout = 0.0, bool bidirectional = false, double? inputWeightStd = 0.001,
+            bool batchFirst = false, double dropout = 0.0, bool bidirectional = false, double? longTermInputWeightStd = 0.001,
             Device? device = null, ScalarType? dtype = null) =>
             new(inputSize, hiddenSize, numLayers, mag, maxSequenceLength, longMemoryLastLayer, batchNorm, residual, batchFirst,
-                dropout, inputWeightStd, bidirectional, device, dtype);
+                dropout, bidirectional, longTermInputWeightStd, device, dtype);
     }
 }

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace DuRnn
 {
     /// <summary>
-    /// A variable-length batch prepared once per stack call (by <see cref="IndRNN"/>, for every layer and direction of
-    /// <see cref="IndRNNSequence"/>): the order that sorts the sequences by decreasing length (PyTorch's packed
+    /// A variable-length batch prepared once per call (by <see cref="RecurrentStack{TLayer, TState}"/> for every layer
+    /// and direction, or by a stand-alone <see cref="DuRNNLayer"/>): the order that sorts the sequences by decreasing length (PyTorch's packed
     /// layout, which the fused recurrence needs), and in that order which positions are valid, PyTorch's
     /// <c>batch_sizes</c>, where each valid part reversed lands and the flat indices of the
     /// valid positions.
@@ -28,6 +28,19 @@ namespace DuRnn
             Lengths = SequenceLengths.Check(descending.Select(b => lengths.Values[b]).ToArray(), lengths.Steps, "lengths");
             Valid = Lengths.Valid(device);
             BatchSizes = Lengths.BatchSizes();
+        }
+
+        /// <summary>
+        /// The sorted batch of <paramref name="lengths"/>, and the input <paramref name="x"/> (T, B, I) with its padded
+        /// steps zeroed and its sequences sorted by decreasing length: how a variable-length call starts. Zeroing keeps
+        /// NaN or Inf padding out of the all-steps-at-once products and their gradients (where 0 · NaN would be NaN), and a
+        /// residual connection adds zeros at padded steps.
+        /// </summary>
+        internal static (SortedBatch batch, Tensor x) Prepare(Tensor x, SequenceLengths lengths)
+        {
+            var batch = new SortedBatch(lengths, x.device);
+            var masked = x.masked_fill(lengths.Valid(x.device).logical_not(), Scalars.Zero);
+            return (batch, batch.Sort(masked, 1));
         }
 
         /// <summary>The lengths in decreasing order: the order of the rows after <see cref="Sort"/>.</summary>

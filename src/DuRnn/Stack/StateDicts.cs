@@ -38,9 +38,12 @@ namespace DuRnn
             }
             if (problems.Count > 0)
             {
-                string hint = module is DuRNN
-                    ? " Was it saved from a DuRNN with other sizes (inputSize, hiddenSize, shortTermSize, numLayers) or options (batchNorm, bidirectional)?"
-                    : "";
+                string hint = module switch
+                {
+                    DuRNN => " Was it saved from a DuRNN with other sizes (inputSize, hiddenSize, shortTermSize, numLayers) or options (batchNorm, bidirectional)?",
+                    IndRNN => " Was it saved from an IndRNN with other sizes (inputSize, hiddenSize, numLayers) or options (batchNorm, bidirectional)?",
+                    _ => "",
+                };
                 throw new ArgumentException(
                     $"The state dict does not fit this {module.GetName()} ({string.Join("; ", problems)}); nothing was loaded.{hint}", argument);
             }

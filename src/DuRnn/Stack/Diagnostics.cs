@@ -7,8 +7,9 @@ using static TorchSharp.torch;
 namespace DuRnn
 {
     /// <summary>
-    /// What a trained DuRNN has learned, in the terms of the paper's analysis: how long each long-term neuron
-    /// remembers (from its recurrent weight u_i) and how short the short-term part's memory is (from ‖U_s‖₂).
+    /// What a trained DuRNN or IndRNN has learned, in the terms of the paper's analysis, per cell: how long each
+    /// long-term neuron remembers (from its recurrent weight u_i) and how short the short-term part's memory is (from
+    /// ‖U_s‖₂). A whole stack's: <see cref="RecurrentStack{TLayer, TState}.Diagnose"/>.
     /// </summary>
     public static class DuRNNDiagnostics
     {
@@ -50,22 +51,6 @@ namespace DuRnn
             return singular.max().item<double>();
         }
 
-        /// <summary>
-        /// One <see cref="LayerDiagnostics"/> per layer of <paramref name="model"/>, first to last.
-        /// </summary>
-        /// <param name="model">The stack.</param>
-        /// <param name="threshold">The decay level for <see cref="MemoryHorizons"/>; default 0.01.</param>
-        public static IReadOnlyList<LayerDiagnostics> Diagnose(this DuRNN model, double threshold = 0.01)
-        {
-            if (model is null) throw new ArgumentNullException(nameof(model));
-            return model.Layers.Select((layer, index) => new LayerDiagnostics(
-                index,
-                layer.LongTerm.RecurrentWeights(),
-                layer.LongTerm.MemoryHorizons(threshold),
-                layer.ShortTerm.SpectralNorm(),
-                layer.LongTerm.RecurrentBound)).ToList();
-        }
-
         /// <summary>The smallest k ≥ 1 with a^k &lt; threshold, for 0 ≤ a.</summary>
         internal static double Horizon(double a, double threshold)
         {
@@ -75,14 +60,15 @@ namespace DuRnn
         }
     }
 
-    /// <summary>What one DuRNN layer has learned (see <see cref="DuRNNDiagnostics.Diagnose"/>).</summary>
+    /// <summary>What one layer of a stack has learned (see <see cref="RecurrentStack{TLayer, TState}.Diagnose"/>).</summary>
     /// <param name="Layer">The layer's index, 0 for the first.</param>
     /// <param name="RecurrentWeights">The long-term recurrent weights u, per neuron.</param>
     /// <param name="MemoryHorizons">Each long-term neuron's memory horizon in steps (∞ when |u_i| ≥ 1).</param>
-    /// <param name="ShortTermSpectralNorm">‖U_s‖₂ of the layer's short-term part.</param>
+    /// <param name="ShortTermSpectralNorm">‖U_s‖₂ of the layer's short-term part; NaN in an IndRNN (no short-term part).</param>
     /// <param name="RecurrentBound">U_bound, the bound on |u_i|.</param>
+    /// <param name="Direction">0 for the forward direction, 1 for the backward direction of a bidirectional stack.</param>
     public sealed record LayerDiagnostics(int Layer, double[] RecurrentWeights, double[] MemoryHorizons,
-        double ShortTermSpectralNorm, double RecurrentBound)
+        double ShortTermSpectralNorm, double RecurrentBound, int Direction = 0)
     {
         /// <summary>The median memory horizon of the layer's long-term neurons, in steps.</summary>
         public double MedianHorizon

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace DuRnn
 {
-    public sealed partial class DuRNN
+    public abstract partial class RecurrentStack<TLayer, TState>
     {
         /// <summary>
         /// Copies parameters and buffers from <paramref name="source"/> into this module, after checking every entry: a
