@@ -63,6 +63,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>Train each model for this many minutes of training time (evaluations excluded); null: no time budget.</summary>
         public double? BudgetMinutes { get; init; }
 
+        /// <summary>Which time <see cref="BudgetMinutes"/> and <see cref="EvalMinutes"/> count.</summary>
+        public BudgetClock BudgetClock { get; init; } = BudgetClock.Wall;
+
         /// <summary>Evaluate on the test set every this many minutes of training time; null: after every epoch.</summary>
         public double? EvalMinutes { get; init; }
 
@@ -175,6 +178,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
         [CommandOption("--eval-minutes <M>"), Description("evaluate on the test set every M minutes of training time (default: after every epoch; 5 with --budget-minutes)")]
         public string? EvalMinutes { get; init; }
 
+        [CommandOption("--budget-clock <C>"), Description("what the budget and the evaluation period count: wall (default) or cpu (the process's CPU time during training steps: equal work for runs made side by side on a shared machine)")]
+        public string? BudgetClock { get; init; }
+
         [CommandOption("--permutation-seed <S>"), Description("seed of the fixed pixel order in permuted mode (default 20180304)")]
         public string? PermutationSeed { get; init; }
 
@@ -248,6 +254,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 Models = CommandLine.Choices(Models, "--model", Options.Name, o.Models),
                 Epochs = CommandLine.Int(Epochs, "--epochs", budget is null ? o.Epochs : null, min: 1),
                 BudgetMinutes = budget,
+                BudgetClock = CommandLine.Choice(BudgetClock, "--budget-clock", c => c.ToString().ToLowerInvariant(), o.BudgetClock),
                 EvalMinutes = CommandLine.Double(EvalMinutes, "--eval-minutes", budget is null ? null : 5, allowZero: false),
                 PermutationSeed = CommandLine.Int(PermutationSeed, "--permutation-seed", o.PermutationSeed, min: 0),
                 IndRnnLayers = CommandLine.Int(IndRnnLayers, "--indrnn-layers", o.IndRnnLayers, min: 1),

@@ -18,7 +18,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public static IReadOnlyList<string> TestAccuracy(IReadOnlyList<ModelResult> results, Options o, int trainCount) => new[]
         {
             TestAccuracy(results, o, p => p.Epoch, $"epochs ({trainCount} training images each)", "test_accuracy"),
-            TestAccuracy(results, o, p => p.Seconds / 60, "minutes of training (one thread; evaluations excluded)", "test_accuracy_time"),
+            TestAccuracy(results, o, p => p.Budgeted(o.BudgetClock) / 60,
+                $"minutes of training ({(o.BudgetClock == BudgetClock.Cpu ? "CPU time" : "wall-clock time")} of the training steps; evaluations excluded)", "test_accuracy_time"),
         };
 
         private static string TestAccuracy(IReadOnlyList<ModelResult> results, Options o, System.Func<CurvePoint, double> x,

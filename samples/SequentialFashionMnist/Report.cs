@@ -17,10 +17,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public static string Prefix(Options o) => o.Mode.ToString().ToLowerInvariant();
 
         /// <summary>The header of a curve CSV.</summary>
-        public const string CurveHeader = "step,epoch,seconds,train_loss,train_acc,test_loss,test_acc,eval_seconds";
+        public const string CurveHeader = "step,epoch,seconds,train_loss,train_acc,test_loss,test_acc,eval_seconds,cpu_seconds";
 
         /// <summary>The header of a model's summary CSV.</summary>
-        public static readonly string SummaryHeader = "model,description,parameters,steps,epochs,seconds,seconds_per_step,test_acc,best_test_acc,best_step,"
+        public static readonly string SummaryHeader = "model,description,parameters,steps,epochs,seconds,seconds_per_step,cpu_seconds,test_acc,best_test_acc,best_step,"
             + string.Join(",", FashionMnistData.ClassNames.Select(c => "acc_" + c.Replace('/', '_').Replace(' ', '_')));
 
         /// <summary>
@@ -44,7 +44,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
             foreach (var p in result.Curve)
             {
                 csv.Append(string.Create(Invariant,
-                    $"{p.Step},{p.Epoch:0.####},{p.Seconds:0.###},{p.TrainLoss:0.######},{p.TrainAccuracy:0.######},{p.TestLoss:0.######},{p.TestAccuracy:0.######},{p.EvalSeconds:0.###}\n"));
+                    $"{p.Step},{p.Epoch:0.####},{p.Seconds:0.###},{p.TrainLoss:0.######},{p.TrainAccuracy:0.######},{p.TestLoss:0.######},{p.TestAccuracy:0.######},{p.EvalSeconds:0.###},{p.CpuSeconds:0.###}\n"));
             }
             File.WriteAllText(path, csv.ToString());
         }
@@ -60,10 +60,11 @@ namespace DuRnn.Samples.SequentialFashionMnist
             foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
             {
                 var f = line.Split(',');
-                if (f.Length != 8) throw new InvalidDataException($"{path}: '{line}' does not have 8 fields.");
+                if (f.Length != 9) throw new InvalidDataException($"{path}: '{line}' does not have 9 fields.");
                 double? Optional(string x) => x.Length == 0 ? null : double.Parse(x, Invariant);
                 curve.Add(new CurvePoint(int.Parse(f[0], Invariant), double.Parse(f[1], Invariant), double.Parse(f[2], Invariant),
-                    Optional(f[3]), Optional(f[4]), double.Parse(f[5], Invariant), double.Parse(f[6], Invariant), double.Parse(f[7], Invariant)));
+                    Optional(f[3]), Optional(f[4]), double.Parse(f[5], Invariant), double.Parse(f[6], Invariant), double.Parse(f[7], Invariant),
+                    double.Parse(f[8], Invariant)));
             }
             return (curve, path);
         }
@@ -89,7 +90,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         private static string SummaryLine(ModelResult r) =>
             string.Create(Invariant,
-                $"{Options.Name(r.Kind)},{r.Description.Replace(',', ';')},{r.Parameters},{r.Final.Step},{r.Final.Epoch:0.####},{r.Final.Seconds:0.###},{r.SecondsPerStep:0.####},{r.Final.TestAccuracy:0.######},{r.Best.TestAccuracy:0.######},{r.Best.Step},")
+                $"{Options.Name(r.Kind)},{r.Description.Replace(',', ';')},{r.Parameters},{r.Final.Step},{r.Final.Epoch:0.####},{r.Final.Seconds:0.###},{r.SecondsPerStep:0.####},{r.Final.CpuSeconds:0.###},{r.Final.TestAccuracy:0.######},{r.Best.TestAccuracy:0.######},{r.Best.Step},")
             + string.Join(",", r.PerClassAccuracy.Select(a => a.ToString("0.######", Invariant)));
 
         /// <summary>Writes <c>{mode}_summary.csv</c>: one line per model (<see cref="SummaryHeader"/>).</summary>
@@ -150,7 +151,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public static string FinalLine(IReadOnlyList<ModelResult> results, Options o, int trainCount, int testCount)
         {
             var parts = results.Select(r => string.Create(Invariant,
-                $"{r.Description}: {Percent(r.Final.TestAccuracy)} after {r.Final.Step} steps ({r.Final.Epoch:0.##} epochs, {r.Final.Seconds:0} s of training; {r.Parameters:N0} parameters, {r.SecondsPerStep:0.###} s/step)"));
+                $"{r.Description}: {Percent(r.Final.TestAccuracy)} after {r.Final.Step} steps ({r.Final.Epoch:0.##} epochs, {r.Final.Seconds:0} s of training, {r.Final.CpuSeconds:0} s of CPU; {r.Parameters:N0} parameters, {r.SecondsPerStep:0.###} s/step)"));
             return string.Create(Invariant,
                 $"Result: sequential Fashion-MNIST, {Prefix(o)} mode (T = {o.SequenceLength}), {trainCount} training images, " +
                 $"test accuracy on {testCount} test images — ") + string.Join("; ", parts);

@@ -19,8 +19,13 @@ namespace DuRnn.Samples.SequentialFashionMnist
     /// <param name="TestLoss">Mean cross-entropy on the test images (eval mode).</param>
     /// <param name="TestAccuracy">Fraction of the test images classified right.</param>
     /// <param name="EvalSeconds">Wall time of this evaluation.</param>
+    /// <param name="CpuSeconds">CPU time of the training steps so far (all the process's threads).</param>
     internal sealed record CurvePoint(int Step, double Epoch, double Seconds, double? TrainLoss, double? TrainAccuracy,
-        double TestLoss, double TestAccuracy, double EvalSeconds);
+        double TestLoss, double TestAccuracy, double EvalSeconds, double CpuSeconds)
+    {
+        /// <summary>The training seconds the run's budget counts (<see cref="Options.BudgetClock"/>).</summary>
+        public double Budgeted(BudgetClock clock) => clock == BudgetClock.Cpu ? CpuSeconds : Seconds;
+    }
 
     /// <summary>The outcome of one model's evaluation on the test set.</summary>
     /// <param name="Loss">Mean cross-entropy.</param>
@@ -90,20 +95,18 @@ namespace DuRnn.Samples.SequentialFashionMnist
             var curve = new List<CurvePoint>();
             double[] perClass = Array.Empty<double>();
             int step = 0;
-            double secondsBefore = 0;
 
             if (options.Resume && Checkpoint.TryLoad(options, kind, model, optimizer) is { } resumed)
             {
                 curve.AddRange(resumed);
                 step = curve[^1].Step;
-                secondsBefore = curve[^1].Seconds;
                 for (int e = 0; e < (step + StepsPerEpoch - 1) / StepsPerEpoch; e++)
                     shuffle.Shuffle(order);                    // replay the shuffles of the epochs begun
                 progress.Resumed(curve[^1]);
             }
 
-            var clock = new Stopwatch();                       // runs during training steps only
-            double TrainSeconds() => secondsBefore + clock.Elapsed.TotalSeconds;
+            var clock = curve.Count == 0 ? new TrainingClock() : new TrainingClock(curve[^1].Seconds, curve[^1].CpuSeconds);
+            double TrainSeconds() => clock.Seconds(options.BudgetClock);   // counts during training steps only
             double? evalPeriod = options.EvalMinutes * 60;
             double nextEval = evalPeriod is double p ? (Math.Floor(TrainSeconds() / p) + 1) * p : double.PositiveInfinity;
 
@@ -160,8 +163,8 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 progress.Evaluating();
                 var evalClock = Stopwatch.StartNew();
                 var evaluation = Evaluate(model);
-                var point = new CurvePoint(step, (double)step / StepsPerEpoch, TrainSeconds(), trainLoss, trainAccuracy,
-                    evaluation.Loss, evaluation.Accuracy, evalClock.Elapsed.TotalSeconds);
+                var point = new CurvePoint(step, (double)step / StepsPerEpoch, clock.WallSeconds, trainLoss, trainAccuracy,
+                    evaluation.Loss, evaluation.Accuracy, evalClock.Elapsed.TotalSeconds, clock.CpuSeconds);
                 curve.Add(point);
                 perClass = evaluation.PerClassAccuracy;
                 progress.Evaluated(point);
