@@ -42,6 +42,9 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>Training time per model in minutes (evaluations excluded); training stops at this or at <see cref="Steps"/>.</summary>
         public double BudgetMinutes { get; init; } = 30;
 
+        /// <summary>Which time <see cref="BudgetMinutes"/> and <see cref="EvalMinutes"/> count.</summary>
+        public BudgetClock BudgetClock { get; init; } = BudgetClock.Wall;
+
         /// <summary>The most training steps per model (null: no cap; the budget alone stops training).</summary>
         public int? Steps { get; init; }
 
@@ -168,6 +171,10 @@ namespace DuRnn.Samples.CharLanguageModel
         [CommandOption("--budget-minutes <M>"), Description("training time per model in minutes, evaluations excluded (default 30); stops at this or --steps, whichever comes first")]
         public string? BudgetMinutes { get; init; }
 
+        /// <summary>--budget-clock as given.</summary>
+        [CommandOption("--budget-clock <C>"), Description("what the budget and the evaluation period count: wall (default) or cpu (the process's CPU time during training steps: equal work for runs made side by side on a shared machine)")]
+        public string? BudgetClock { get; init; }
+
         /// <summary>--steps.</summary>
         [CommandOption("--steps <N>"), Description("the most training steps per model (default: no cap); with --resume, counts the checkpoint's steps too; 0 trains nothing (e.g. to generate from a checkpoint)")]
         public string? Steps { get; init; }
@@ -268,6 +275,7 @@ namespace DuRnn.Samples.CharLanguageModel
                 TextPath = TextPath ?? o.TextPath,
                 MaxChars = CommandLine.Int(MaxChars, "--max-chars", o.MaxChars, min: 1),
                 BudgetMinutes = CommandLine.Double(BudgetMinutes, "--budget-minutes", o.BudgetMinutes, allowZero: false),
+                BudgetClock = CommandLine.Choice(BudgetClock, "--budget-clock", c => c.ToString().ToLowerInvariant(), o.BudgetClock),
                 Steps = CommandLine.Int(Steps, "--steps", o.Steps, min: 0),
                 EvalMinutes = CommandLine.Double(EvalMinutes, "--eval-minutes", o.EvalMinutes, allowZero: false),
                 Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),

@@ -25,7 +25,7 @@ namespace DuRnn.Samples.CharLanguageModel
             {
                 var points = curves[i].Curve.Where(p => double.IsFinite(p.ValidBpc)).ToArray();
                 if (points.Length == 0) continue;
-                var scatter = plot.Add.Scatter(points.Select(p => p.Seconds).ToArray(), points.Select(p => p.ValidBpc).ToArray(),
+                var scatter = plot.Add.Scatter(points.Select(p => p.Budgeted(o.BudgetClock)).ToArray(), points.Select(p => p.ValidBpc).ToArray(),
                     palette.GetColor(i));
                 scatter.LegendText = curves[i].Label;
                 scatter.LineWidth = 2;
@@ -42,13 +42,13 @@ namespace DuRnn.Samples.CharLanguageModel
                 double low = range.Min(p => p.ValidBpc), high = range.Max(p => p.ValidBpc);
                 double margin = Math.Max(0.05, 0.05 * (high - low));
                 plot.Axes.SetLimitsY(Math.Max(0, low - margin), high + margin);
-                plot.Axes.SetLimitsX(0, Math.Max(1, all.Max(p => p.Seconds)) * 1.02);
+                plot.Axes.SetLimitsX(0, Math.Max(1, all.Max(p => p.Budgeted(o.BudgetClock))) * 1.02);
             }
             plot.Grid.MajorLineColor = Colors.Black.WithOpacity(0.12);
 
             plot.Title(string.Create(CultureInfo.InvariantCulture,
                 $"{o.CorpusName}: {o.Layers} layers, embedding {o.Embedding}, batch {o.Batch}, bptt {o.Bptt}, lr {o.LearningRate:G3}, seed {o.Seed}"));
-            plot.XLabel("training time (s, evaluations excluded)");
+            plot.XLabel(o.BudgetClock == BudgetClock.Cpu ? "training time (CPU s of the training steps, evaluations excluded)" : "training time (s, evaluations excluded)");
             plot.YLabel("validation bits per character");
             plot.Font.Set(SansFont());
             plot.ShowLegend(Alignment.UpperRight);

@@ -10,8 +10,8 @@ namespace DuRnn.Samples.CharLanguageModel
     /// <summary>The output files (learning curves, summary, generated text) and the closing line.</summary>
     internal static class Results
     {
-        private const string CurveHeader = "step,seconds,train_bpc,valid_bpc";
-        private const string SummaryHeader = "model,layers,hidden,embedding,parameters,steps,train_seconds,seconds_per_step,valid_bpc,test_bpc";
+        private const string CurveHeader = "step,seconds,train_bpc,valid_bpc,cpu_seconds";
+        private const string SummaryHeader = "model,layers,hidden,embedding,parameters,steps,train_seconds,seconds_per_step,valid_bpc,test_bpc,cpu_seconds";
         private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
         /// <summary>The learning curve of <paramref name="kind"/>: <c>{out}/{corpus}-{model}.csv</c>.</summary>
@@ -29,7 +29,7 @@ namespace DuRnn.Samples.CharLanguageModel
         public static string VocabularyPath(Options o) => Path.Combine(o.OutputDirectory, $"{o.CorpusName}-vocabulary.tsv");
 
         /// <summary>
-        /// Writes a learning curve to <paramref name="path"/>: <c>step,seconds,train_bpc,valid_bpc</c>, one row per
+        /// Writes a learning curve to <paramref name="path"/>: <c>step,seconds,train_bpc,valid_bpc,cpu_seconds</c>, one row per
         /// evaluation (train_bpc is the mean over the steps since the previous row, empty at step 0). Written to a
         /// temporary file first, so a reader never sees half a file.
         /// </summary>
@@ -40,7 +40,7 @@ namespace DuRnn.Samples.CharLanguageModel
             foreach (var p in curve)
             {
                 text.Append(string.Create(Invariant,
-                    $"{p.Step},{p.Seconds:0.###},{(p.TrainBpc is double t ? t.ToString("0.######", Invariant) : "")},{p.ValidBpc:0.######}\n"));
+                    $"{p.Step},{p.Seconds:0.###},{(p.TrainBpc is double t ? t.ToString("0.######", Invariant) : "")},{p.ValidBpc:0.######},{p.CpuSeconds:0.###}\n"));
             }
             WriteAtomically(path, text.ToString());
             return path;
@@ -58,13 +58,14 @@ namespace DuRnn.Samples.CharLanguageModel
             foreach (var line in lines.Skip(1).Where(l => l.Length > 0))
             {
                 var f = line.Split(',');
-                if (f.Length != 4)
+                if (f.Length != 5)
                     throw new InvalidDataException($"{path}: malformed row '{line}'.");
                 curve.Add(new CurvePoint(
                     int.Parse(f[0], Invariant),
                     double.Parse(f[1], Invariant),
                     f[2].Length == 0 ? null : double.Parse(f[2], Invariant),
-                    double.Parse(f[3], Invariant)));
+                    double.Parse(f[3], Invariant),
+                    double.Parse(f[4], Invariant)));
             }
             return curve;
         }
@@ -83,7 +84,7 @@ namespace DuRnn.Samples.CharLanguageModel
             foreach (var s in rows)
             {
                 text.Append(string.Create(Invariant,
-                    $"{Options.Name(s.Model)},{s.Layers},{s.Hidden},{s.Embedding},{s.Parameters},{s.Steps},{s.TrainSeconds:0.###},{s.SecondsPerStep:0.####},{s.ValidBpc:0.######},{s.TestBpc:0.######}\n"));
+                    $"{Options.Name(s.Model)},{s.Layers},{s.Hidden},{s.Embedding},{s.Parameters},{s.Steps},{s.TrainSeconds:0.###},{s.SecondsPerStep:0.####},{s.ValidBpc:0.######},{s.TestBpc:0.######},{s.CpuSeconds:0.###}\n"));
             }
             WriteAtomically(path, text.ToString());
             return path;
@@ -101,10 +102,10 @@ namespace DuRnn.Samples.CharLanguageModel
             {
                 var f = line.Split(',');
                 var kind = Enum.GetValues<ModelKind>().Where(k => Options.Name(k) == f[0]).Cast<ModelKind?>().FirstOrDefault();
-                if (f.Length != 10 || kind is null) continue;
+                if (f.Length != 11 || kind is null) continue;
                 rows.Add(new ModelSummary(kind.Value, int.Parse(f[1], Invariant), int.Parse(f[2], Invariant),
                     int.Parse(f[3], Invariant), long.Parse(f[4], Invariant), int.Parse(f[5], Invariant),
-                    double.Parse(f[6], Invariant), double.Parse(f[8], Invariant), double.Parse(f[9], Invariant)));
+                    double.Parse(f[6], Invariant), double.Parse(f[8], Invariant), double.Parse(f[9], Invariant), double.Parse(f[10], Invariant)));
             }
             return rows;
         }

@@ -72,7 +72,6 @@ namespace DuRnn.Samples.CharLanguageModel
             var curve = new List<CurvePoint>();
             CarriedState? state = null;
             int step = 0;
-            double secondsBefore = 0;
             try
             {
                 if (options.Resume && Checkpoint.TryLoad(options, model.Kind, fingerprint, model, optimizer) is { } saved)
@@ -80,16 +79,15 @@ namespace DuRnn.Samples.CharLanguageModel
                     curve.AddRange(saved.Curve);
                     state = saved.State;
                     step = curve[^1].Step;
-                    secondsBefore = curve[^1].Seconds;
                     progress.OnResumed(curve[^1]);
                 }
 
-                var clock = new Stopwatch();                      // runs during training steps only
-                double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
+                var clock = curve.Count == 0 ? new TrainingClock() : new TrainingClock(curve[^1].Seconds, curve[^1].CpuSeconds);
+                double Seconds() => clock.Seconds(options.BudgetClock);   // counts during training steps only
                 bool Done() => (options.Steps is int cap && step >= cap) || Seconds() >= options.BudgetSeconds;
 
                 if (curve.Count == 0)
-                    Record(new CurvePoint(0, 0, null, Evaluate(valid, "validation")));
+                    Record(new CurvePoint(0, 0, null, Evaluate(valid, "validation"), 0));
 
                 double bpcSum = 0;
                 int bpcCount = 0, stepsThisRun = 0, clipped = 0;
@@ -122,7 +120,7 @@ namespace DuRnn.Samples.CharLanguageModel
                     progress.OnStep(step, Seconds(), bpc);
                     if (Seconds() >= nextEvaluation || Done())
                     {
-                        Record(new CurvePoint(step, Seconds(), bpcSum / bpcCount, Evaluate(valid, "validation")));
+                        Record(new CurvePoint(step, clock.WallSeconds, bpcSum / bpcCount, Evaluate(valid, "validation"), clock.CpuSeconds));
                         bpcSum = 0;
                         bpcCount = 0;
                         nextEvaluation = NextEvaluation(Seconds());
@@ -132,7 +130,7 @@ namespace DuRnn.Samples.CharLanguageModel
                 double testBpc = diverged is null ? Evaluate(test, "test") : double.NaN;
                 var last = curve[^1];
                 var summary = new ModelSummary(model.Kind, model.Layers, model.Hidden, options.Embedding, model.ParameterCount,
-                    last.Step, last.Seconds, last.ValidBpc, testBpc);
+                    last.Step, last.Seconds, last.ValidBpc, testBpc, last.CpuSeconds);
                 norms.Sort();
                 double medianNorm = norms.Count == 0 ? double.NaN : norms[norms.Count / 2];
                 return new TrainingResult(summary, curve, stepsThisRun, clipped, medianNorm, diverged);

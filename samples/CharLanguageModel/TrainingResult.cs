@@ -7,7 +7,12 @@ namespace DuRnn.Samples.CharLanguageModel
     /// <param name="Seconds">Training time so far, in seconds (evaluations excluded; continued across resumes).</param>
     /// <param name="TrainBpc">The mean training loss in bits per character over the steps since the previous row (none at step 0).</param>
     /// <param name="ValidBpc">Bits per character on the whole validation text.</param>
-    internal sealed record CurvePoint(int Step, double Seconds, double? TrainBpc, double ValidBpc);
+    /// <param name="CpuSeconds">CPU time of the training steps so far (all the process's threads; continued across resumes).</param>
+    internal sealed record CurvePoint(int Step, double Seconds, double? TrainBpc, double ValidBpc, double CpuSeconds)
+    {
+        /// <summary>The training seconds a budget on <paramref name="clock"/> counts.</summary>
+        public double Budgeted(BudgetClock clock) => clock == BudgetClock.Cpu ? CpuSeconds : Seconds;
+    }
 
     /// <summary>The outcome of one model: a row of the summary CSV file.</summary>
     /// <param name="Model">Which model.</param>
@@ -19,8 +24,9 @@ namespace DuRnn.Samples.CharLanguageModel
     /// <param name="TrainSeconds">Training time, in seconds (evaluations excluded).</param>
     /// <param name="ValidBpc">Bits per character on the validation text at the last evaluation.</param>
     /// <param name="TestBpc">Bits per character on the test text after training.</param>
+    /// <param name="CpuSeconds">CPU time of the training steps (all the process's threads).</param>
     internal sealed record ModelSummary(ModelKind Model, int Layers, int Hidden, int Embedding, long Parameters, int Steps,
-        double TrainSeconds, double ValidBpc, double TestBpc)
+        double TrainSeconds, double ValidBpc, double TestBpc, double CpuSeconds)
     {
         /// <summary>Training seconds per step (NaN before the first step).</summary>
         public double SecondsPerStep => Steps > 0 ? TrainSeconds / Steps : double.NaN;
