@@ -136,7 +136,7 @@ namespace DuRnn.Fused
                 GateKernels.Gated(pg + (long)r0 * size, ps + (long)r0 * size, buffer.Pointer, (long)n * size);
                 T* block = pc + (long)r0 * hidden;
                 Raw.FillRows(pb, block, n, hidden);
-                Raw.Gemm(false, true, n, hidden, size, buffer.Pointer, size, pw, size, true, block, hidden);
+                Blas.Gemm(false, true, n, hidden, size, buffer.Pointer, size, pw, size, true, block, hidden);
             }
         }
 
@@ -162,15 +162,15 @@ namespace DuRnn.Fused
                 T* dc = pgc + (long)r0 * hidden, ds = gs + sOffset, sBlock = ps + sOffset, gBlock = pg + sOffset, xBlock = px + (long)r0 * inputSize;
                 for (int i = 0; i < n; i++) Vectors.AddInPlace(gbh, dc + (long)i * hidden, hidden);
                 GateKernels.Gated(gBlock, sBlock, p.Pointer, (long)n * size);
-                Raw.Gemm(true, false, hidden, size, n, dc, hidden, p.Pointer, size, true, gwh, size);
-                Raw.Gemm(false, false, n, size, hidden, dc, hidden, wh, size, false, ds, size);
+                Blas.Gemm(true, false, hidden, size, n, dc, hidden, p.Pointer, size, true, gwh, size);
+                Blas.Gemm(false, false, n, size, hidden, dc, hidden, wh, size, false, ds, size);
                 GateKernels.Backward(ds, sBlock, gBlock, gz.Pointer, (long)n * size);
-                Raw.Gemm(false, false, n, size, size, gz.Pointer, size, wsh, size, true, ds, size);
-                Raw.Gemm(true, false, size, size, n, gz.Pointer, size, sBlock, size, true, gws, size);
-                Raw.Gemm(true, false, size, inputSize, n, gz.Pointer, size, xBlock, inputSize, true, gwx, inputSize);
+                Blas.Gemm(false, false, n, size, size, gz.Pointer, size, wsh, size, true, ds, size);
+                Blas.Gemm(true, false, size, size, n, gz.Pointer, size, sBlock, size, true, gws, size);
+                Blas.Gemm(true, false, size, inputSize, n, gz.Pointer, size, xBlock, inputSize, true, gwx, inputSize);
                 for (int i = 0; i < n; i++) Vectors.AddInPlace(gbg, gz.Pointer + (long)i * size, size);
                 if (gx != null)
-                    Raw.Gemm(false, false, n, inputSize, size, gz.Pointer, size, wx, inputSize, false, gx + (long)r0 * inputSize, inputSize);
+                    Blas.Gemm(false, false, n, inputSize, size, gz.Pointer, size, wx, inputSize, false, gx + (long)r0 * inputSize, inputSize);
             }
         }
     }

@@ -75,17 +75,17 @@ namespace DuRnn.Fused
                     T* xt = px + (long)t * batch * inputSize;
                     // s_t = φ(b_s + x_t W_sᵀ + s_{t−1} U_sᵀ)
                     Raw.FillRows(bs, sCur, batch, size);
-                    Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, ws, inputSize, true, sCur, size);
-                    Raw.Gemm(false, true, batch, size, size, sPrev, size, us, size, true, sCur, size);
+                    Blas.Gemm(false, true, batch, size, inputSize, xt, inputSize, ws, inputSize, true, sCur, size);
+                    Blas.Gemm(false, true, batch, size, size, sPrev, size, us, size, true, sCur, size);
                     ShortTermKernels.Activate(sCur, (long)batch * size, shortTermCell.Activation);
                     // g_t = σ(b_g + x_t W_gxᵀ + s_t W_gsᵀ), then z ← g_t ⊙ s_t
                     Raw.FillRows(bg, z, batch, size);
-                    Raw.Gemm(false, true, batch, size, inputSize, xt, inputSize, wgx, inputSize, true, z, size);
-                    Raw.Gemm(false, true, batch, size, size, sCur, size, wgs, size, true, z, size);
+                    Blas.Gemm(false, true, batch, size, inputSize, xt, inputSize, wgx, inputSize, true, z, size);
+                    Blas.Gemm(false, true, batch, size, size, sCur, size, wgs, size, true, z, size);
                     GateKernels.SigmoidGated(z, sCur, (long)batch * size);
                     // h_t = ReLU(b_h + z W_hᵀ + u ⊙ h_{t−1})
                     Raw.FillRows(bh, c, batch, hidden);
-                    Raw.Gemm(false, true, batch, hidden, size, z, size, wh, size, true, c, hidden);
+                    Blas.Gemm(false, true, batch, hidden, size, z, size, wh, size, true, c, hidden);
                     T* ht = pout + (long)t * batch * hidden;
                     for (int b = 0; b < batch; b++)
                         LongTermKernels.Step(c + (long)b * hidden, u, hPrev + (long)b * hidden, ht + (long)b * hidden, hidden);

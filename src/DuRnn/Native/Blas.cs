@@ -105,5 +105,34 @@ namespace DuRnn.Fused
             double alpha = 1;
             s_dgemm(&ta, &tb, &n, &m, &k, &alpha, b, &ldb, a, &lda, &beta, c, &ldc);
         }
+
+        /// <summary>
+        /// Row-major GEMM on raw memory for the kernels' element type: <c>C = A·B (+ C)</c> with <paramref name="a"/>
+        /// transposed when <paramref name="transA"/> and <paramref name="b"/> when <paramref name="transB"/>; sgemm for
+        /// float, dgemm for double. The only place an element type picks a BLAS routine (the JIT compiles one branch per
+        /// type); which element type runs is chosen once per kernel by <see cref="DTypeDispatch"/>.
+        /// </summary>
+        /// <param name="transA">Use Aᵀ.</param>
+        /// <param name="transB">Use Bᵀ.</param>
+        /// <param name="m">Rows of C.</param>
+        /// <param name="n">Columns of C.</param>
+        /// <param name="k">The inner dimension.</param>
+        /// <param name="a">A, row-major.</param>
+        /// <param name="lda">A's row stride.</param>
+        /// <param name="b">B, row-major.</param>
+        /// <param name="ldb">B's row stride.</param>
+        /// <param name="accumulate">Add to C (β = 1) instead of overwriting it (β = 0).</param>
+        /// <param name="c">C, row-major.</param>
+        /// <param name="ldc">C's row stride.</param>
+        internal static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc)
+            where T : unmanaged
+        {
+            if (typeof(T) == typeof(float))
+                Gemm(transA, transB, m, n, k, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc);
+            else if (typeof(T) == typeof(double))
+                Gemm(transA, transB, m, n, k, (double*)a, lda, (double*)b, ldb, accumulate ? 1d : 0d, (double*)c, ldc);
+            else
+                throw new NotSupportedException($"BLAS GEMM runs float and double, not {typeof(T)}.");
+        }
     }
 }

@@ -16,18 +16,6 @@ namespace DuRnn.Fused
             return (T*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
         }
 
-        /// <summary>Row-major GEMM on raw memory for float or double (see <see cref="Blas.Gemm(bool, bool, int, int, int, float*, int, float*, int, float, float*, int)"/>).</summary>
-        internal static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T* a, int lda, T* b, int ldb, bool accumulate, T* c, int ldc)
-            where T : unmanaged
-        {
-            if (typeof(T) == typeof(float))
-                Blas.Gemm(transA, transB, m, n, k, (float*)a, lda, (float*)b, ldb, accumulate ? 1f : 0f, (float*)c, ldc);
-            else if (typeof(T) == typeof(double))
-                Blas.Gemm(transA, transB, m, n, k, (double*)a, lda, (double*)b, ldb, accumulate ? 1d : 0d, (double*)c, ldc);
-            else
-                throw new NotSupportedException($"The fused kernels support float32 and float64, not {typeof(T)}.");
-        }
-
         /// <summary>
         /// How many steps each row runs: all <paramref name="steps"/> without <paramref name="batchSizes"/>; with them
         /// (rows sorted by decreasing length, PyTorch's packed layout), row b runs every step t with batchSizes[t] &gt; b.

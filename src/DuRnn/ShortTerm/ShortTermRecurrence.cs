@@ -156,7 +156,7 @@ namespace DuRnn.Fused
                 if (active > 0)
                 {
                     // s_t ← a_t + s_{t−1} U_sᵀ (row-major, accumulated in place), then φ; for the active rows.
-                    Raw.Gemm(false, true, active, size, size, previous, size, pw, size, true, current, size);
+                    Blas.Gemm(false, true, active, size, size, previous, size, pw, size, true, current, size);
                     ShortTermKernels.Activate(current, activeElements, activation);
                 }
                 if (active < batch)
@@ -184,17 +184,17 @@ namespace DuRnn.Fused
                 T* delta = pga + start * stepStride;
                 if (start == 0)
                 {
-                    Raw.Gemm(true, false, size, size, batch, pga, size, ps0, size, true, pgw, size);
+                    Blas.Gemm(true, false, size, size, batch, pga, size, ps0, size, true, pgw, size);
                     if (end > 1)
-                        Raw.Gemm(true, false, size, size, (end - 1) * batch, pga + stepStride, size, ps, size, true, pgw, size);
+                        Blas.Gemm(true, false, size, size, (end - 1) * batch, pga + stepStride, size, ps, size, true, pgw, size);
                 }
                 else
                 {
-                    Raw.Gemm(true, false, size, size, rows, delta, size, ps + (start - 1) * stepStride, size, true, pgw, size);
+                    Blas.Gemm(true, false, size, size, rows, delta, size, ps + (start - 1) * stepStride, size, true, pgw, size);
                 }
-                Raw.Gemm(true, false, size, inputSize, rows, delta, size, px + (long)start * batch * inputSize, inputSize, true, pgwi, inputSize);
+                Blas.Gemm(true, false, size, inputSize, rows, delta, size, px + (long)start * batch * inputSize, inputSize, true, pgwi, inputSize);
                 if (pgx != null)
-                    Raw.Gemm(false, false, rows, inputSize, size, delta, size, pwi, inputSize, false, pgx + (long)start * batch * inputSize, inputSize);
+                    Blas.Gemm(false, false, rows, inputSize, size, delta, size, pwi, inputSize, false, pgx + (long)start * batch * inputSize, inputSize);
                 for (int r = 0; r < rows; r++) Vectors.AddInPlace(pgb, delta + (long)r * size, size);
             }
 
@@ -243,7 +243,7 @@ namespace DuRnn.Fused
                     if (active > 0)
                     {
                         ShortTermKernels.Backward(pg + offset, carry, ps + offset, pga + offset, activeElements, activation);
-                        Raw.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
+                        Blas.Gemm(false, false, active, size, size, pga + offset, size, pw, size, false, carry, size);
                     }
                     if (active < batch)
                         new Span<T>(pga + offset + activeElements, (int)(stepStride - activeElements)).Clear();
