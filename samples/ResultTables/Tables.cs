@@ -1,0 +1,136 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Text;
+using DuRnn.Samples.AddingProblem;
+
+namespace DuRnn.Samples.ResultTables
+{
+    /// <summary>
+    /// Every generated table, by the name its region carries in a README (<see cref="Regions"/>), each computed from the
+    /// committed result files under the repository root.
+    /// </summary>
+    internal static class Tables
+    {
+        private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+        /// <summary>The result folders the tables read, relative to the repository root.</summary>
+        public const string Adding = "samples/AddingProblem/results";
+
+        /// <summary>The Fashion-MNIST equal-budget comparison's folder.</summary>
+        public const string Fashion = "samples/SequentialFashionMnist/results/budget-45min";
+
+        /// <summary>The language model's equal-budget comparison's folder.</summary>
+        public const string CharLm = "samples/CharLanguageModel/results/budget-30min";
+
+        /// <summary>The tables by name.</summary>
+        public static readonly IReadOnlyDictionary<string, Func<string, string>> All = new Dictionary<string, Func<string, string>>
+        {
+            ["adding-t100-seeds"] = root => AddingSeeds(root, "T100-defaults", 100),
+            ["adding-t1000-seeds"] = root => AddingSeeds(root, "T1000-defaults", 1000),
+            ["adding-t5000-seeds"] = root => AddingSeeds(root, "T5000-defaults", 5000),
+            ["adding-t10000-seeds"] = root => AddingSeeds(root, "T10000-defaults", 10000),
+            ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
+            ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
+            ["charlm-budget"] = CharLmBudget,
+            ["charlm-samples"] = CharLmSamples,
+            ["headline"] = Headline.Bullets,
+        };
+
+        /// <summary>One row per seed of the adding problem at length <paramref name="length"/>.</summary>
+        public static string AddingSeeds(string root, string folder, int length)
+        {
+            var runs = AddingRuns.Seeds(root, Path.Combine(Adding, folder), length);
+            if (runs.Count == 0) return $"No committed run at T = {length} yet (`{Adding}/{folder}/seedN`).\n";
+            var rows = runs.Select(r => (IReadOnlyList<string>)new[]
+            {
+                $"[{r.Seed}]({Link(root, r.Folder)})",
+                r.FirstBelow is int first ? first.ToString(Invariant) : "—",
+                r.SolvedAt is int solved ? $"**{solved}**" : $"not yet (last evaluation at step {r.Last.Step})",
+                $"{Mse(r.Best.TestMse)} ({r.Best.Step})",
+                $"{Mse(r.Last.TestMse)} ({r.Last.Step})",
+                r.SolvedAt is int s ? Time(r.SecondsAt(s)) : $"{Time(r.Last.Seconds)} so far",
+                r.Threads?.ToString(Invariant) ?? "—",
+                r.Library is null ? "—" : $"`{r.Library}`",
+                r.Beside ?? "not recorded",
+            });
+            return Regions.Table(new[] { "seed", "first below 0.01 (step)", "solved at (step)", "best test MSE (step)",
+                "last test MSE (step)", "wall time to solved", "threads", "library", "beside it" }, rows);
+        }
+
+        /// <summary>The equal-budget Fashion-MNIST table of one mode.</summary>
+        public static string FashionBudget(string root, string mode)
+        {
+            var models = FashionRuns.Read(root, Path.Combine(Fashion, mode), mode);
+            if (models.Count == 0) return $"No committed run in `{Fashion}/{mode}` yet.\n";
+            var rows = models.Select(m => (IReadOnlyList<string>)new[]
+            {
+                m.Description, m.Parameters.ToString("N0", Invariant), (m.CpuSeconds / m.Steps).ToString("0.00", Invariant),
+                m.Steps.ToString(Invariant), m.Epochs.ToString("0.00", Invariant), (m.CpuSeconds / 60).ToString("0.0", Invariant),
+                Percent(m.FinalAccuracy), $"{Percent(m.BestAccuracy)} ({m.BestStep})",
+            });
+            return Regions.Table(new[] { "model", "parameters", "CPU s / step", "steps reached", "epochs", "training CPU min",
+                "test accuracy at the end", "best (step)" }, rows) + Beside(root, Path.Combine(Fashion, mode));
+        }
+
+        /// <summary>The equal-budget language-model table.</summary>
+        public static string CharLmBudget(string root)
+        {
+            string path = Path.Combine(root, CharLm, "kjv-summary.csv");
+            if (!File.Exists(path)) return $"No committed run in `{CharLm}` yet.\n";
+            var csv = Csv.Read(path);
+            var rows = csv.Rows.Select(r => (IReadOnlyList<string>)new[]
+            {
+                csv.Text(r, "model"), $"{csv.Text(r, "layers")} × {csv.Text(r, "hidden")}",
+                ((long)csv.Number(r, "parameters")!.Value).ToString("N0", Invariant),
+                (csv.Number(r, "cpu_seconds")!.Value / csv.Number(r, "steps")!.Value).ToString("0.000", Invariant),
+                ((int)csv.Number(r, "steps")!.Value).ToString(Invariant),
+                (csv.Number(r, "valid_bpc")!.Value).ToString("0.000", Invariant),
+                $"**{csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}**",
+            });
+            return Regions.Table(new[] { "model", "layers × hidden", "parameters", "CPU s / step", "steps reached",
+                "validation bpc", "test bpc" }, rows) + Beside(root, CharLm);
+        }
+
+        /// <summary>The first lines each model generated.</summary>
+        public static string CharLmSamples(string root)
+        {
+            string dir = Path.Combine(root, CharLm);
+            if (!Directory.Exists(dir)) return "No generated text committed yet.\n";
+            var text = new StringBuilder();
+            foreach (var file in Directory.GetFiles(dir, "kjv-*-sample.txt").OrderBy(f => f, StringComparer.Ordinal))
+            {
+                string model = Path.GetFileName(file)["kjv-".Length..^"-sample.txt".Length];
+                var lines = File.ReadAllLines(file).Where(l => l.Trim().Length > 0).Take(4);
+                text.Append($"**{model}**\n\n```\n").Append(string.Join("\n", lines)).Append("\n```\n\n");
+            }
+            return text.Length == 0 ? "No generated text committed yet.\n" : text.ToString().TrimEnd('\n') + "\n";
+        }
+
+        /// <summary>"Beside it: …" from the folder's beside.txt, or nothing.</summary>
+        private static string Beside(string root, string folder)
+        {
+            string path = Path.Combine(root, folder, "beside.txt");
+            return File.Exists(path) ? "\n" + File.ReadAllText(path).Trim() + "\n" : "";
+        }
+
+        /// <summary>A link from a README in samples/ to a folder given relative to the root.</summary>
+        private static string Link(string root, string folder) =>
+            Path.GetRelativePath(Path.Combine(root, "samples"), Path.Combine(root, folder)).Replace('\\', '/');
+
+        /// <summary>A test MSE with four decimals.</summary>
+        public static string Mse(double mse) => mse.ToString("0.0000", Invariant);
+
+        /// <summary>A fraction as a percentage with two decimals.</summary>
+        public static string Percent(double fraction) => (100 * fraction).ToString("0.00", Invariant) + " %";
+
+        /// <summary>Seconds as "2 h 10 min" or "45 min".</summary>
+        public static string Time(double seconds)
+        {
+            int minutes = (int)Math.Round(seconds / 60);
+            return minutes >= 60 ? $"{minutes / 60} h {minutes % 60:00} min" : $"{minutes} min";
+        }
+    }
+}
