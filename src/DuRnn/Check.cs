@@ -44,10 +44,34 @@ namespace DuRnn
                 throw new ArgumentException($"{name} must be a floating point dtype; got {d}.", name);
         }
 
+        /// <summary>
+        /// MAG in U_bound = MAG^(1/T_max): finite and ≥ 1. Below 1 the bound would be below 1 while a long-memory last
+        /// layer starts its u at U_lowbound = (1/MAG)^(1/T_max) &gt; 1, above the bound; MAG = 1 gives U_bound = 1 (no
+        /// neuron may amplify) and, with <c>longMemoryLastLayer</c>, a last layer that starts with u = 1.
+        /// </summary>
         internal static void Mag(double mag, string name)
         {
-            if (!(mag > 0) || double.IsInfinity(mag))
-                throw new ArgumentOutOfRangeException(name, mag, $"{name} (MAG) must be finite and > 0.");
+            if (!(mag >= 1) || double.IsInfinity(mag))
+                throw new ArgumentOutOfRangeException(name, mag, $"{name} (MAG) must be finite and ≥ 1: U_bound = MAG^(1/T_max) ≥ 1 ≥ the long-memory start (1/MAG)^(1/T_max).");
+        }
+
+        /// <summary>The largest size and weight-element count the kernels index (32-bit, as TorchSharp's spans).</summary>
+        internal const long MaxElements = int.MaxValue;
+
+        /// <summary>A size: &gt; 0 and at most <see cref="MaxElements"/> (checked before anything is allocated).</summary>
+        internal static void Size(long value, string name)
+        {
+            Positive(value, name);
+            if (value > MaxElements)
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {MaxElements} (2^31 − 1, the kernels' index range); got {value}.");
+        }
+
+        /// <summary>A weight of <paramref name="rows"/> × <paramref name="columns"/> must hold at most <see cref="MaxElements"/> elements.</summary>
+        internal static void WeightElements(long rows, long columns, string name, string what)
+        {
+            if (rows > MaxElements / Math.Max(1, columns))
+                throw new ArgumentOutOfRangeException(name, rows,
+                    $"{what} would be {rows} × {columns} = {(double)rows * columns:G4} elements; at most {MaxElements} (2^31 − 1) are supported. Check {name}.");
         }
 
         internal static void MaxSequenceLength(long? maxSequenceLength, string name)
@@ -66,8 +90,10 @@ namespace DuRnn
 
         internal static Checked ShortTermOptions(long inputSize, long shortTermSize, ShortTermActivation activation, ScalarType? dtype)
         {
-            Positive(inputSize, nameof(inputSize));
-            Positive(shortTermSize, nameof(shortTermSize));
+            Size(inputSize, nameof(inputSize));
+            Size(shortTermSize, nameof(shortTermSize));
+            WeightElements(shortTermSize, inputSize, nameof(inputSize), "W_s");
+            WeightElements(shortTermSize, shortTermSize, nameof(shortTermSize), "U_s");
             Activation(activation, nameof(activation));
             FloatingDType(dtype, nameof(dtype));
             return default;
@@ -75,8 +101,10 @@ namespace DuRnn
 
         internal static Checked GateOptions(long inputSize, long shortTermSize, ScalarType? dtype)
         {
-            Positive(inputSize, nameof(inputSize));
-            Positive(shortTermSize, nameof(shortTermSize));
+            Size(inputSize, nameof(inputSize));
+            Size(shortTermSize, nameof(shortTermSize));
+            WeightElements(shortTermSize, inputSize, nameof(inputSize), "W_gx");
+            WeightElements(shortTermSize, shortTermSize, nameof(shortTermSize), "W_gs");
             FloatingDType(dtype, nameof(dtype));
             return default;
         }
@@ -84,8 +112,9 @@ namespace DuRnn
         internal static Checked LongTermOptions(long inputSize, long hiddenSize, double mag, long? maxSequenceLength,
             double? inputWeightStd, string inputWeightStdName, ScalarType? dtype)
         {
-            Positive(inputSize, nameof(inputSize));
-            Positive(hiddenSize, nameof(hiddenSize));
+            Size(inputSize, nameof(inputSize));
+            Size(hiddenSize, nameof(hiddenSize));
+            WeightElements(hiddenSize, inputSize, nameof(hiddenSize), "The long-term input weights");
             Mag(mag, nameof(mag));
             MaxSequenceLength(maxSequenceLength, nameof(maxSequenceLength));
             if (inputWeightStd is double std) NonNegativeFinite(std, inputWeightStdName);
@@ -97,8 +126,8 @@ namespace DuRnn
         internal static Checked LayerOptions(long inputSize, long hiddenSize, long? shortTermSize, ShortTermActivation activation,
             double mag, long? maxSequenceLength, double? longTermInputWeightStd, ScalarType? dtype)
         {
-            Positive(hiddenSize, nameof(hiddenSize));
-            if (shortTermSize is long s) Positive(s, nameof(shortTermSize));
+            Size(hiddenSize, nameof(hiddenSize));
+            if (shortTermSize is long s) Size(s, nameof(shortTermSize));
             long size = shortTermSize ?? hiddenSize;
             ShortTermOptions(inputSize, size, activation, dtype);
             return LongTermOptions(size, hiddenSize, mag, maxSequenceLength, longTermInputWeightStd, nameof(longTermInputWeightStd), dtype);
@@ -171,6 +200,23 @@ namespace DuRnn
             if (data.dim() != 2 || data.shape[1] != features)
                 throw new ArgumentException($"{name}.data must be 2-D (Σ lengths, I) with I = {features}; got shape {Shape(data)}.", name);
             DTypeAndDevice(data, name, module, name + ".data");
+        }
+
+        /// <summary>
+        /// Throws <see cref="NonFiniteParameterException"/> when <paramref name="parameter"/> holds NaN or ±Inf (one
+        /// reduction and one scalar read when it is finite).
+        /// </summary>
+        internal static void FiniteParameter(Tensor parameter, string name, string symbol)
+        {
+            using var noGrad = torch.no_grad();
+            using var finite = torch.isfinite(parameter);
+            using var all = finite.all();
+            if (all.item<bool>()) return;
+            using var nan = torch.isnan(parameter);
+            using var nanCount = nan.sum();
+            using var finiteCount = finite.sum();
+            long nans = nanCount.item<long>();
+            throw new NonFiniteParameterException(name, symbol, nans, parameter.numel() - finiteCount.item<long>() - nans);
         }
     }
 }

@@ -57,7 +57,7 @@ namespace DuRnn
         internal static void Zeros(Tensor weight)
         {
             using var noGrad = torch.no_grad();
-            weight.zero_();
+            weight.fill_(Scalars.Zero);   // not zero_(): in TorchSharp 0.107 it returns a new wrapper that would leak
         }
 
         /// <summary>d·I on a square matrix.</summary>

@@ -190,11 +190,25 @@ namespace DuRnn
         double IStackLayer.ShortTermSpectralNorm() => short_term.SpectralNorm();
 
         /// <summary>
+        /// Throws <see cref="NonFiniteParameterException"/> when U_s (<c>short_term.weight_hh</c>) or u
+        /// (<c>long_term.weight_hh</c>) holds NaN or ±Inf; <see cref="ApplyConstraints"/> does this first.
+        /// </summary>
+        /// <exception cref="NonFiniteParameterException">A constrained parameter is not finite.</exception>
+        public void CheckFinite()
+        {
+            Check.FiniteParameter(short_term.weight_hh, "short_term.weight_hh", "U_s");
+            Check.FiniteParameter(long_term.weight_hh, "long_term.weight_hh", "u");
+        }
+
+        /// <summary>
         /// Projects the parameters onto their constraint sets in place: U_s onto its
         /// <see cref="ShortTermConstraint"/>, u onto [−U_bound, U_bound].
         /// </summary>
+        /// <exception cref="NonFiniteParameterException">U_s or u holds NaN or ±Inf (both are checked before either is
+        /// changed).</exception>
         public void ApplyConstraints()
         {
+            CheckFinite();
             short_term.ApplyConstraints();
             long_term.ApplyConstraints();
         }

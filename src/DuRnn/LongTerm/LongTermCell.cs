@@ -188,8 +188,10 @@ namespace DuRnn
         /// <summary>
         /// Clamps u to [−U_bound, U_bound] in place (no gradient is recorded). Call after each optimizer step.
         /// </summary>
+        /// <exception cref="NonFiniteParameterException">u holds NaN or ±Inf (it is left as it is).</exception>
         public void ApplyConstraints()
         {
+            CheckFinite();
             using var noGrad = torch.no_grad();
             using var low = (-RecurrentBound).ToScalar();
             using var high = RecurrentBound.ToScalar();
@@ -201,6 +203,13 @@ namespace DuRnn
 
         /// <inheritdoc/>
         double IStackLayer.ShortTermSpectralNorm() => double.NaN;
+
+        /// <summary>
+        /// Throws <see cref="NonFiniteParameterException"/> when u (<c>weight_hh</c>) holds NaN or ±Inf;
+        /// <see cref="ApplyConstraints"/> does this first.
+        /// </summary>
+        /// <exception cref="NonFiniteParameterException">u is not finite.</exception>
+        public void CheckFinite() => Check.FiniteParameter(weight_hh, "weight_hh", "u");
 
         /// <inheritdoc/>
         (Tensor output, Tensor[] finals) IStackLayer.RunSequence(Tensor input, Tensor?[] initial, SortedBatch? batch,

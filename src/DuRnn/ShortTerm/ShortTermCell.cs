@@ -134,8 +134,10 @@ namespace DuRnn
         /// Projects U_s onto its constraint set in place (no gradient is recorded).
         /// Call after each optimizer step.
         /// </summary>
+        /// <exception cref="NonFiniteParameterException">U_s holds NaN or ±Inf (it is left as it is).</exception>
         public void ApplyConstraints()
         {
+            Check.FiniteParameter(weight_hh, "weight_hh", "U_s");
             Tensor? v = _power.Vector;
             Constraint.Project(weight_hh, ref v);
             _power.Vector = v;

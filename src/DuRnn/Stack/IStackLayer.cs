@@ -16,6 +16,10 @@ namespace DuRnn
         /// <summary>‖U_s‖₂ of the layer's short-term cell; NaN for a layer without one.</summary>
         double ShortTermSpectralNorm();
 
+        /// <summary>Throws <see cref="NonFiniteParameterException"/> (the key relative to the layer) when a constrained
+        /// parameter holds NaN or ±Inf.</summary>
+        void CheckFinite();
+
         /// <summary>Projects the layer's constrained parameters.</summary>
         void ApplyConstraints();
 

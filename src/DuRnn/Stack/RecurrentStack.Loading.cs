@@ -27,50 +27,54 @@ namespace DuRnn
         }
 
         /// <summary>
-        /// Loads parameters and buffers saved with <c>save()</c> (TorchSharp's format). Every entry is read and checked
-        /// first — a missing or unexpected key (when <paramref name="strict"/>) or a different shape raises an
-        /// <see cref="ArgumentException"/> naming the key — and only then copied into the module.
+        /// Loads parameters and buffers saved with <c>save()</c> (TorchSharp's format: an entry count, then per entry its
+        /// key, dtype, shape and raw bytes). Every entry is read and checked before anything is written: a key that
+        /// appears twice, a missing or unexpected key (when <paramref name="strict"/>), a different shape, a dtype that is
+        /// not a floating-point one for a floating-point parameter, or a file that ends early raises an exception naming
+        /// the key and what was expected, and the module is left as it was; every tensor read is freed either way.
         /// </summary>
         /// <param name="reader">A reader positioned at the start of a saved module.</param>
         /// <param name="strict">Whether the saved keys must match this module's keys exactly.</param>
         /// <param name="skip">Keys to leave alone.</param>
         /// <param name="loadedParameters">If given, receives each saved key and whether this module has it.</param>
         /// <returns>This module.</returns>
+        /// <exception cref="ArgumentException">A key, shape or dtype does not fit this module (nothing was loaded).</exception>
+        /// <exception cref="InvalidDataException">The stream is not a saved module, holds a key twice, or ends early
+        /// (nothing was loaded).</exception>
         public override torch.nn.Module load(BinaryReader reader, bool strict = true, IList<string>? skip = null,
             Dictionary<string, bool>? loadedParameters = null)
         {
             if (reader is null) throw new ArgumentNullException(nameof(reader));
-            var saved = new Dictionary<string, Tensor>();
+            using var scope = torch.NewDisposeScope();   // every tensor read, also one left half-read by a short file
+            var own = state_dict();
+            var saved = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            var seen = new List<(string key, bool known)>();
+            string? current = null;
             try
             {
-                long entries = DecodeLength(reader);
-                var own = state_dict();
+                long entries = SavedFormat.ReadCount(reader);
                 for (long i = 0; i < entries; i++)
                 {
+                    current = null;
                     string key = reader.ReadString();
-                    saved[key] = TensorExtensionMethods.Load(reader);
-                    loadedParameters?.Add(key, own.ContainsKey(key));
+                    current = key;
+                    if (saved.ContainsKey(key))
+                        throw new InvalidDataException($"The saved module holds '{key}' twice; nothing was loaded.");
+                    own.TryGetValue(key, out var target);
+                    saved[key] = SavedFormat.ReadTensor(reader, key, target);
+                    seen.Add((key, target is not null));
                 }
-                StateDicts.CheckAndCopy(this, saved, strict, skip, nameof(reader));
             }
-            finally
+            catch (EndOfStreamException e)
             {
-                foreach (var t in saved.Values) t.Dispose();
+                throw new InvalidDataException(current is null
+                    ? "The saved module ends before its next key (the file is truncated); nothing was loaded."
+                    : $"The saved module ends inside '{current}' (the file is truncated); nothing was loaded.", e);
             }
+            StateDicts.CheckAndCopy(this, saved, strict, skip, nameof(reader));
+            if (loadedParameters is not null)
+                foreach (var (key, known) in seen) loadedParameters.Add(key, known);
             return this;
-        }
-
-        /// <summary>The entry count at the start of TorchSharp's format: an unsigned LEB128 integer.</summary>
-        private static long DecodeLength(BinaryReader reader)
-        {
-            long result = 0;
-            for (int shift = 0; ; shift += 7)
-            {
-                long b = reader.ReadByte();
-                result |= (b & 0x7f) << shift;
-                if ((b & 0x80) == 0) return result;
-                if (shift > 56) throw new InvalidDataException("The stream is not a saved TorchSharp module.");
-            }
         }
     }
 }

@@ -154,9 +154,25 @@ namespace DuRnn
         /// [−U_bound, U_bound] and, in a DuRNN, each U_s onto its <see cref="DuRnn.ShortTermConstraint"/>. Call after every
         /// optimizer step: <c>optimizer.step(); model.ApplyConstraints();</c>
         /// </summary>
+        /// <exception cref="NonFiniteParameterException">A constrained parameter holds NaN or ±Inf; its key names the layer
+        /// (all are checked before any is changed).</exception>
         public void ApplyConstraints()
         {
-            foreach (var layer in AllLayers) Layer(layer).ApplyConstraints();
+            var named = layers.Select((layer, l) => ($"layers.{l}.", layer))
+                .Concat(layers_reverse?.Select((layer, l) => ($"layers_reverse.{l}.", layer)) ?? Enumerable.Empty<(string, TLayer)>())
+                .ToList();
+            foreach (var (prefix, layer) in named)
+            {
+                try
+                {
+                    Layer(layer).CheckFinite();
+                }
+                catch (NonFiniteParameterException e)
+                {
+                    throw e.WithPrefix(prefix);
+                }
+            }
+            foreach (var (_, layer) in named) Layer(layer).ApplyConstraints();
         }
 
         /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,9 +19,17 @@ namespace DuRnn
             bool longMemoryLastLayer, bool batchNorm, bool residual, bool batchFirst, double dropout, bool bidirectional,
             double? longTermInputWeightStd, Device? device, ScalarType? dtype)
         {
-            Check.Positive(inputSize, nameof(inputSize));
-            Check.Positive(hiddenSize, nameof(hiddenSize));
-            Check.Positive(numLayers, nameof(numLayers));
+            Check.Size(inputSize, nameof(inputSize));
+            Check.Size(hiddenSize, nameof(hiddenSize));
+            Check.Size(numLayers, nameof(numLayers));
+            long directions = bidirectional ? 2 : 1;
+            Check.WeightElements(hiddenSize, directions * hiddenSize, nameof(hiddenSize), "A layer's input weights beyond the first layer");
+            // An absurd stack fails here with its numbers, not in the allocator: at most 2^36 weights in all (about
+            // 275 GB in float32), counting each layer as at least its H × D·H input weights.
+            double weights = (double)numLayers * directions * hiddenSize * Math.Max(inputSize, directions * hiddenSize);
+            if (weights > 1L << 36)
+                throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers,
+                    $"{numLayers} layers of hidden size {hiddenSize} (input {inputSize}, {directions} direction(s)) would hold about {weights:G3} weights; at most 2^36 are supported.");
             Check.Mag(mag, nameof(mag));
             Check.MaxSequenceLength(maxSequenceLength, nameof(maxSequenceLength));
             Check.Dropout(dropout, nameof(dropout));

@@ -11,7 +11,8 @@ namespace DuRnn
     /// on a mismatch nothing is copied and one <see cref="ArgumentException"/> names every missing key, unexpected
     /// key and shape mismatch. Values are copied in place under no_grad with <c>copy_</c>, as PyTorch's
     /// <c>load_state_dict</c> does: parameters keep their identity, <c>requires_grad</c>, device and dtype, and a
-    /// tensor of another dtype is converted.
+    /// tensor of another floating-point dtype is converted (an integer, boolean or complex tensor for a floating-point
+    /// parameter is refused: it is not the same model's weight).
     /// </summary>
     internal static class StateDicts
     {
@@ -35,6 +36,8 @@ namespace DuRnn
                     problems.Add($"'{key}' is a disposed tensor");
                 else if (!value.shape.SequenceEqual(target.shape))
                     problems.Add($"'{key}' has shape {Check.Shape(value)} in the state dict but {Check.Shape(target)} in the module");
+                else if (Check.IsFloatingPoint(target.dtype) && !Check.IsFloatingPoint(value.dtype))
+                    problems.Add($"'{key}' has dtype {value.dtype} in the state dict but {target.dtype} in the module (a floating-point dtype is needed)");
             }
             if (problems.Count > 0)
             {
