@@ -13,7 +13,8 @@ namespace DuRnn.Tests
     /// states, only some of them, or all: every combination must give the Reference's gradients, with and without
     /// variable lengths (where each row's final state is at its own last step), and an unused final state must not
     /// break the backward (TorchSharp then materialises its zero gradient from a template the node keeps).
-    /// Tolerance float64 rtol 1e-10, atol 1e-12, as in <see cref="ImplementationParityTests"/>.
+    /// Both stacks (an IndRNN has no short-term state). Tolerance float64 rtol 1e-10, atol 1e-12, as in
+    /// <see cref="ImplementationParityTests"/>.
     /// </summary>
     [Collection("Sequential")]
     public sealed class FinalStateGradientTests
@@ -24,30 +25,19 @@ namespace DuRnn.Tests
         public enum Part { Output, Final, ShortTermFinal, LongTermFinal, Everything }
 
         public static IEnumerable<object[]> Cases() =>
+            from kind in TestData.Kinds
             from part in new[] { Part.Output, Part.Final, Part.ShortTermFinal, Part.LongTermFinal, Part.Everything }
+            where kind == StackKind.DuRNN || part != Part.ShortTermFinal // an IndRNN has no short-term state
             from lengths in new[] { false, true }
-            select new object[] { part, lengths };
-
-        /// <summary>The cases for an IndRNN, which has no short-term state.</summary>
-        public static IEnumerable<object[]> IndRnnCases() => Cases().Where(c => (Part)c[0] != Part.ShortTermFinal);
+            select new object[] { kind, part, lengths };
 
         [Theory]
         [MemberData(nameof(Cases))]
-        public void DuRnnFusedGradientsMatchReference(Part part, bool withLengths)
+        public void FusedGradientsMatchReference(StackKind kind, Part part, bool withLengths)
         {
             using var scope = torch.NewDisposeScope();
-            var reference = DuRnnGradients(DuRNNImplementation.Reference, part, withLengths);
-            var fused = DuRnnGradients(DuRNNImplementation.Fused, part, withLengths);
-            AssertSame(fused, reference);
-        }
-
-        [Theory]
-        [MemberData(nameof(IndRnnCases))]
-        public void IndRnnFusedGradientsMatchReference(Part part, bool withLengths)
-        {
-            using var scope = torch.NewDisposeScope();
-            var reference = IndRnnGradients(DuRNNImplementation.Reference, part, withLengths);
-            var fused = IndRnnGradients(DuRNNImplementation.Fused, part, withLengths);
+            var reference = Gradients(kind, DuRNNImplementation.Reference, part, withLengths);
+            var fused = Gradients(kind, DuRNNImplementation.Fused, part, withLengths);
             AssertSame(fused, reference);
         }
 
@@ -62,31 +52,20 @@ namespace DuRnn.Tests
 
         private static Tensor? Lengths(bool withLengths) => withLengths ? torch.tensor(new long[] { 6, 11, 1, 9 }) : null;
 
-        private static Dictionary<string, Tensor> DuRnnGradients(DuRNNImplementation implementation, Part part, bool withLengths)
+        /// <summary>A 2-layer stack with residual connections (a DuRNN with S ≠ H), float64.</summary>
+        private static Dictionary<string, Tensor> Gradients(StackKind kind, DuRNNImplementation implementation, Part part, bool withLengths)
         {
             torch.manual_seed(4321);
-            var model = new DuRNN(I, H, 2, shortTermSize: S, residual: true, dtype: ScalarType.Float64);
-            ImplementationParityTests.Randomize(model);
+            var spec = new StackSpec(I, H, 2) { Residual = true, DType = ScalarType.Float64 };
+            var model = StackUnderTest.Create(kind, kind == StackKind.DuRNN ? spec with { ShortTermSize = S } : spec);
+            model.Randomize();
             model.Implementation = implementation;
             var x = torch.randn(T, B, I, dtype: ScalarType.Float64).requires_grad_();
             var lengths = Lengths(withLengths);
-            var (y, state) = lengths is null ? model.call(x) : model.call(x, lengths, null);
-            var loss = Loss(part, y, state.ShortTerm, state.LongTerm);
+            var (y, state) = lengths is null ? model.Call(x) : model.Call(x, lengths, null);
+            var loss = Loss(part, y, state.Length == 2 ? state[0] : null, state[^1]);
             loss.backward();
-            return Collect(model, x);
-        }
-
-        private static Dictionary<string, Tensor> IndRnnGradients(DuRNNImplementation implementation, Part part, bool withLengths)
-        {
-            torch.manual_seed(4321);
-            var model = new IndRNN(I, H, 2, residual: true, dtype: ScalarType.Float64) { Implementation = implementation };
-            IndRnnParityTests.Randomize(model);
-            var x = torch.randn(T, B, I, dtype: ScalarType.Float64).requires_grad_();
-            var lengths = Lengths(withLengths);
-            var (y, hn) = lengths is null ? model.call(x) : model.call(x, lengths, null);
-            var loss = Loss(part, y, null, hn);
-            loss.backward();
-            return Collect(model, x);
+            return Collect(model.Module, x);
         }
 
         /// <summary>A fixed random weighting of the chosen parts (seeded separately from the model).</summary>

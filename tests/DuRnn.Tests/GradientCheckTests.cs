@@ -5,15 +5,17 @@ using FluentAssertions;
 using TorchSharp;
 using Xunit;
 using Xunit.Sdk;
+using static DuRnn.Tests.TestData;
 using static TorchSharp.torch;
 
 namespace DuRnn.Tests
 {
     /// <summary>
     /// Finite-difference gradient checks (float64, central differences, eps 1e-6, PyTorch gradcheck's criterion
-    /// |a − n| ≤ 1e-5 + 1e-3·|n|) of every cell, of one layer for every implementation, and of small stacks for every
-    /// option that changes the math. Every parameter, the input and the initial state are checked, with a loss that
-    /// is a random-weighted sum of all outputs and final states so that every path carries gradient.
+    /// |a − n| ≤ 1e-5 + 1e-3·|n|) of every DuRNN cell and of one <see cref="DuRNNLayer"/> for every implementation, and
+    /// the tests of the checker itself (the stacks of both kinds are checked in <see cref="StackGradientCheckTests"/>).
+    /// Every parameter, the input and the initial state are checked, with a loss that is a random-weighted sum of all
+    /// outputs and final states so that every path carries gradient.
     /// </summary>
     /// <remarks>
     /// Tolerances: gradcheck's defaults. In float64 the central difference has truncation error O(eps²·f''') ≈ 1e-12
@@ -35,37 +37,14 @@ namespace DuRnn.Tests
         private const long B = 2, T = 5, I = 3, H = 4;
         private const ScalarType F64 = ScalarType.Float64;
 
-        public static IEnumerable<object[]> Implementations =>
-            Enum.GetValues<DuRNNImplementation>().Select(i => new object[] { i });
-
         public static IEnumerable<object[]> Activations =>
             Enum.GetValues<ShortTermActivation>().Select(a => new object[] { a });
 
         public static IEnumerable<object[]> LayerCases =>
-            from impl in Enum.GetValues<DuRNNImplementation>()
+            from impl in TestData.Implementations
             from act in Enum.GetValues<ShortTermActivation>()
             from withState in new[] { true, false }
             select new object[] { impl, act, withState };
-
-        /// <summary>The stack configurations: one per option that changes the math, plus all of them together.</summary>
-        private static readonly Dictionary<string, Func<DuRNN>> Stacks = new()
-        {
-            ["relu"] = () => new DuRNN(I, H, numLayers: 2, activation: ShortTermActivation.ReLU, dtype: F64),
-            ["tanh"] = () => new DuRNN(I, H, numLayers: 2, activation: ShortTermActivation.Tanh, dtype: F64),
-            ["short_term_size_3"] = () => new DuRNN(I, H, numLayers: 2, shortTermSize: 3, dtype: F64),
-            ["batch_norm"] = () => new DuRNN(I, H, numLayers: 3, batchNorm: true, dtype: F64),
-            // inputSize == hiddenSize so that layer 0 gets a residual connection too.
-            ["residual"] = () => new DuRNN(H, H, numLayers: 3, residual: true, dtype: F64),
-            ["batch_first"] = () => new DuRNN(I, H, numLayers: 2, batchFirst: true, dtype: F64),
-            ["dropout_0.3"] = () => new DuRNN(I, H, numLayers: 2, dropout: 0.3, dtype: F64),
-            ["all_options"] = () => new DuRNN(H, H, numLayers: 3, shortTermSize: 3, activation: ShortTermActivation.Tanh,
-                batchNorm: true, residual: true, batchFirst: true, dropout: 0.3, dtype: F64),
-        };
-
-        public static IEnumerable<object[]> StackCases =>
-            from name in Stacks.Keys
-            from impl in Enum.GetValues<DuRNNImplementation>()
-            select new object[] { name, impl };
 
         // ---------------------------------------------------------------- cells, one step
 
@@ -83,7 +62,7 @@ namespace DuRnn.Tests
 
             GradientChecker.AssertGradientsMatch(
                 () => (cell.call(x, s) * r).sum(),
-                Parameters(cell).Append(("x", x)).Append(("s_prev", s)));
+                NamedParameters(cell).Append(("x", x)).Append(("s_prev", s)));
         }
 
         [Fact]
@@ -99,7 +78,7 @@ namespace DuRnn.Tests
 
             GradientChecker.AssertGradientsMatch(
                 () => (gate.call(x, s) * r).sum(),
-                Parameters(gate).Append(("x", x)).Append(("s", s)));
+                NamedParameters(gate).Append(("x", x)).Append(("s", s)));
         }
 
         [Fact]
@@ -115,7 +94,7 @@ namespace DuRnn.Tests
 
             GradientChecker.AssertGradientsMatch(
                 () => (cell.call(z, h) * r).sum(),
-                Parameters(cell).Append(("z", z)).Append(("h_prev", h)));
+                NamedParameters(cell).Append(("z", z)).Append(("h_prev", h)));
         }
 
         // ---------------------------------------------------------------- one layer, every implementation
@@ -141,56 +120,8 @@ namespace DuRnn.Tests
                 return (y * rOut).sum() + (sT * rS).sum() + (hT * rH).sum();
             }
 
-            var inputs = Parameters(layer).Append(("input", x));
+            var inputs = NamedParameters(layer).Append(("input", x));
             if (withState) inputs = inputs.Append(("s0", s0)).Append(("h0", h0));
-            GradientChecker.AssertGradientsMatch(Loss, inputs);
-        }
-
-        // ---------------------------------------------------------------- stacks, every option
-
-        [Theory]
-        [MemberData(nameof(StackCases))]
-        public void Stack(string configuration, DuRNNImplementation implementation)
-        {
-            using var scope = torch.NewDisposeScope();
-            // Seed 31 left every long-term unit of layer 2 of "residual" dead at every step (u's gradient all zero,
-            // which the checker rejects as vacuous); seed 32 does not, for any configuration.
-            torch.manual_seed(32);
-            using var model = Stacks[configuration]();
-            model.Implementation = implementation;
-            model.train();
-            RedrawParameters(model);
-
-            long inputSize = model.InputSize, layers = model.NumLayers, st = model.ShortTermSize;
-            var x = Leaf(model.BatchFirst ? torch.randn(B, T, inputSize, dtype: F64) : torch.randn(T, B, inputSize, dtype: F64));
-            var s0 = ShortTermState(model.Activation, layers, B, st);
-            var h0 = PositiveState(layers, B, H);
-            var rOut = model.BatchFirst ? torch.randn(B, T, H, dtype: F64) : torch.randn(T, B, H, dtype: F64);
-            var rS = torch.randn(layers, B, st, dtype: F64);
-            var rH = torch.randn(layers, B, H, dtype: F64);
-
-            // Dropout draws its mask from the global generator: re-seeding at the start of every evaluation makes
-            // every evaluation use the same mask (one mask per sequence, shared over time).
-            const int maskSeed = 1234;
-            Tensor LossWithMask(int seed)
-            {
-                torch.manual_seed(seed);
-                var (y, state) = model.call(x, new DuRNNState(s0, h0));
-                return (y * rOut).sum() + (state.ShortTerm * rS).sum() + (state.LongTerm * rH).sum();
-            }
-            Tensor Loss() => LossWithMask(maskSeed);
-
-            if (model.Dropout > 0)
-            {
-                using var noGrad = torch.no_grad();
-                double a = Loss().item<double>(), b = Loss().item<double>(), other = LossWithMask(maskSeed + 1).item<double>();
-                a.Should().Be(b, "the loss must be the same function at every evaluation (same dropout mask)");
-                other.Should().NotBe(a, "a different seed draws a different mask, so dropout is really applied");
-            }
-
-            List<(string name, Tensor tensor)> inputs = Parameters(model).Append(("input", x)).Append(("s0", s0)).Append(("h0", h0)).ToList();
-            if (model.BatchNorm)
-                inputs.Should().Contain(i => i.name.StartsWith("norms.", StringComparison.Ordinal), "BatchNorm's weight and bias are checked too");
             GradientChecker.AssertGradientsMatch(Loss, inputs);
         }
 
@@ -305,31 +236,5 @@ namespace DuRnn.Tests
                 return new() { 3 * x * grad };
             }
         }
-
-        // ---------------------------------------------------------------- helpers
-
-        /// <summary>A leaf that requires grad.</summary>
-        private static Tensor Leaf(Tensor t) => t.requires_grad_(true);
-
-        /// <summary>Values in [0.1, 1): positive and away from 0, for states that go through a ReLU.</summary>
-        private static Tensor PositiveState(params long[] shape) =>
-            Leaf(torch.rand(shape, dtype: F64).mul_(0.9).add_(0.1));
-
-        /// <summary>s_0: positive and away from 0 for ReLU, U(−0.9, 0.9) for tanh.</summary>
-        private static Tensor ShortTermState(ShortTermActivation activation, params long[] shape) =>
-            activation == ShortTermActivation.ReLU
-                ? PositiveState(shape)
-                : Leaf(torch.rand(shape, dtype: F64).mul_(1.8).sub_(0.9));
-
-        /// <summary>Re-draws every parameter to N(0, 0.5²): O(1) values that exercise every path.</summary>
-        private static void RedrawParameters(torch.nn.Module module)
-        {
-            using var noGrad = torch.no_grad();
-            foreach (var (_, p) in module.named_parameters())
-                p.normal_(0, 0.5);
-        }
-
-        private static IEnumerable<(string name, Tensor tensor)> Parameters(torch.nn.Module module) =>
-            module.named_parameters().Select(p => (p.name, (Tensor)p.parameter)).ToList();
     }
 }

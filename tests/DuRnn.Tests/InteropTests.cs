@@ -140,7 +140,7 @@ namespace DuRnn.Tests
             using var scope = torch.NewDisposeScope();
             bool intoRepository = Environment.GetEnvironmentVariable(WriteFixturesVariable) == "1";
             string directory = intoRepository
-                ? Path.Combine(Path.GetDirectoryName(ApiTests.FindRepositoryFile("README.md"))!, "tests", "DuRnn.Tests", "fixtures", "interop")
+                ? Path.Combine(Path.GetDirectoryName(TestData.FindRepositoryFile("README.md"))!, "tests", "DuRnn.Tests", "fixtures", "interop")
                 : Path.Combine(Path.GetTempPath(), $"durnn-interop-{Guid.NewGuid():N}");
             System.IO.Directory.CreateDirectory(directory);
             try

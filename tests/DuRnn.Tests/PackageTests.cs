@@ -35,7 +35,7 @@ namespace DuRnn.Tests
         [Fact]
         public void PackageRunsTheReadmeLoopDirectlyAndThroughALibraryProject()
         {
-            string root = Path.GetDirectoryName(ApiTests.FindRepositoryFile("DuRnn.sln"))!;
+            string root = Path.GetDirectoryName(TestData.FindRepositoryFile("DuRnn.sln"))!;
             // A version of its own, so no NuGet cache can serve an older build of the same version.
             string version = $"0.0.0-test{DateTime.UtcNow:yyyyMMddHHmmss}";
             string feed = Path.Combine(_work, "feed");

@@ -11,7 +11,7 @@ namespace DuRnn.Tests
 {
     /// <summary>
     /// Streaming: step-wise (T = 1 per call) and chunked calls carrying the <see cref="DuRNNState"/> equal one call
-    /// over the whole sequence, for every implementation; truncated backpropagation through time with
+    /// over the whole sequence, for every implementation (Reference, Batched, Fused); truncated backpropagation through time with
     /// <see cref="DuRNNState.Detach"/> trains chunk by chunk and no gradient crosses a detach.
     /// </summary>
     /// <remarks>
@@ -33,7 +33,7 @@ namespace DuRnn.Tests
         private const double Rtol = 1e-10, Atol = 1e-12;
 
         public static IEnumerable<object[]> Cases =>
-            from impl in Enum.GetValues<DuRNNImplementation>()
+            from impl in TestData.Implementations
             from batchFirst in new[] { false, true }
             select new object[] { impl, batchFirst };
 
@@ -50,7 +50,7 @@ namespace DuRnn.Tests
             const long T = 12, B = 3, H = 5, S = 4, L = 3;
             var model = new DuRNN(H, H, L, shortTermSize: S, activation: ShortTermActivation.Tanh, batchNorm: true,
                 residual: true, batchFirst: batchFirst, dropout: 0.3, dtype: F64) { Implementation = implementation };
-            ImplementationParityTests.Randomize(model);
+            TestData.Randomize(model);
             using (torch.no_grad())
             {
                 foreach (var (key, value) in model.state_dict().Where(kv => kv.Key.EndsWith("running_mean"))) value.normal_(0, 0.5);
@@ -120,14 +120,13 @@ namespace DuRnn.Tests
         [InlineData(DuRNNImplementation.Reference)]
         [InlineData(DuRNNImplementation.Batched)]
         [InlineData(DuRNNImplementation.Fused)]
-        [InlineData(DuRNNImplementation.Auto)]
         public void TruncatedBackpropagationThroughTime(DuRNNImplementation implementation)
         {
             using var outer = torch.NewDisposeScope();
             torch.manual_seed(73);
             const long T = 12, Chunk = 4, B = 4, I = 2, H = 8;
             var model = new DuRNN(I, H, 2, dtype: F64) { Implementation = implementation };
-            ImplementationParityTests.Randomize(model);
+            TestData.Randomize(model);
             var readout = torch.nn.Linear(H, 1, dtype: F64);
             var parameters = model.parameters().Concat(readout.parameters()).ToList();
             var optimizer = torch.optim.Adam(parameters, lr: 3e-3);

@@ -10,14 +10,18 @@ using static TorchSharp.torch.nn.utils.rnn;
 namespace DuRnn.Tests
 {
     /// <summary>
-    /// Variable-length batches, padded (<c>call(input, lengths, state)</c>) and packed (<c>call(PackedSequence, state)</c>):
-    /// every sequence's outputs, final state and gradients equal those of running it alone, for every implementation.
+    /// Variable-length batches in both stacks, padded (<c>call(input, lengths, state)</c>) and packed
+    /// (<c>call(PackedSequence, state)</c>): every sequence's outputs, final state and gradients equal those of running
+    /// it alone, for every implementation; packed = padded; batch-first, array and full lengths agree with the ordinary
+    /// forms; BatchNorm's statistics ignore padded steps. (The gradient check of a variable-length batch is in
+    /// <see cref="StackGradientCheckTests"/>, bad lengths in <see cref="InputValidationTests"/>.)
     /// </summary>
     /// <remarks>
     /// Tolerances (float64): rtol 1e-10, atol 1e-12, as in <see cref="ImplementationParityTests"/>: a batch of one
     /// and a batch of five run the same operations, but BLAS may block a product differently for different row
     /// counts, which changes only the summation order (~1e-15 relative here). Padded outputs must be exactly zero.
-    /// Padded input is NaN wherever it is never read, so that any use of it shows up as NaN.
+    /// Padded input is NaN wherever it is never read, so that any use of it shows up as NaN. The stacks: a 3-layer
+    /// DuRNN (S 3, tanh) and a 2-layer IndRNN, both with residual connections, I 4, H 5.
     /// </remarks>
     [Collection("Sequential")]
     public sealed class VariableLengthTests : IDisposable
@@ -31,330 +35,252 @@ namespace DuRnn.Tests
 
         /// <summary>Unsorted, with ties, a length-1 sequence, and none spanning all T = 11 steps.</summary>
         private static readonly long[] Lengths = { 5, 9, 1, 9, 3 };
-        private const long T = 11, I = 4, H = 5, S = 3, L = 3;
+        private const long T = 11, I = 4, H = 5;
 
-        public static IEnumerable<object[]> Cases =>
-            from impl in Enum.GetValues<DuRNNImplementation>()
-            from withState in new[] { false, true }
-            from bidirectional in new[] { false, true }
-            select new object[] { impl, withState, bidirectional };
+        public static IEnumerable<object[]> AloneCases =>
+            TestData.Cross(TestData.Kinds.Cast<object>(), TestData.Implementations.Cast<object>(), new object[] { false, true }, new object[] { false, true });
+
+        public static IEnumerable<object[]> PackedCases =>
+            TestData.Cross(TestData.Kinds.Cast<object>(), TestData.Implementations.Cast<object>(), new object[] { false, true });
 
         [Theory]
-        [MemberData(nameof(Cases))]
-        public void EachSequenceOfAPaddedBatchEqualsRunningItAlone(DuRNNImplementation implementation, bool withState, bool bidirectional)
+        [MemberData(nameof(AloneCases))]
+        public void EachSequenceOfAPaddedBatchEqualsRunningItAlone(StackKind kind, DuRNNImplementation implementation, bool withState, bool bidirectional)
         {
             using var scope = torch.NewDisposeScope();
-            torch.manual_seed(51);
-            var model = Model(implementation, bidirectional);
-            long B = Lengths.Length, D = bidirectional ? 2 : 1;
-            var x = PaddedInput(Lengths, T, I, float.NaN).requires_grad_();
-            var state = withState ? RandomState(L * D, B, S, H) : null;
+            torch.manual_seed(kind == StackKind.DuRNN ? 51 : 72);
+            using var model = Model(kind, implementation, bidirectional);
+            long B = Lengths.Length, D = model.Directions, entries = model.Entries;
+            var x = TestData.PaddedInput(Lengths, T, I, double.NaN).requires_grad_();
+            var state = withState ? model.StateSizes.Select(size => torch.rand(entries, B, size, dtype: F64).requires_grad_()).ToArray() : null;
             var rOut = torch.randn(T, B, D * H, dtype: F64);
-            var rS = torch.randn(L * D, B, S, dtype: F64);
-            var rH = torch.randn(L * D, B, H, dtype: F64);
+            var rState = model.StateSizes.Select(size => torch.randn(entries, B, size, dtype: F64)).ToArray();
 
-            var (y, final) = model.call(x, torch.tensor(Lengths), state);
+            var (y, final) = model.Call(x, torch.tensor(Lengths), state);
             y.shape.Should().Equal(T, B, D * H);
-            final.ShortTerm.shape.Should().Equal(L * D, B, S);
-            Loss(y, final, rOut, rS, rH).backward();
-            var batchGrads = Gradients(model);
+            for (int p = 0; p < final.Length; p++)
+                final[p].shape.Should().Equal(entries, B, model.StateSizes[p]);
+            Loss(y, final, rOut, rState).backward();
+            var batchGrads = TestData.Gradients(model.Module);
             var batchInputGrad = x.grad!.clone();
-            (Tensor, Tensor)? batchStateGrads = state is null ? null : (state.ShortTerm.grad!.clone(), state.LongTerm.grad!.clone());
+            var batchStateGrads = state?.Select(part => part.grad!.clone()).ToArray();
 
             // Every sequence alone, its own loss term: the batch loss is their sum, so its gradients are the sums.
             var summedGrads = batchGrads.ToDictionary(kv => kv.Key, kv => torch.zeros_like(kv.Value));
             for (int b = 0; b < B; b++)
             {
                 long len = Lengths[b];
-                string what = $"{implementation}, sequence {b} (length {len})";
+                string what = $"{kind} {implementation}, sequence {b} (length {len})";
                 model.zero_grad();
                 var xb = x.detach()[..(int)len, b..(b + 1)].clone().requires_grad_();
-                DuRNNState? sb = null;
-                if (state is not null)
-                    sb = new DuRNNState(state.ShortTerm.detach()[.., b..(b + 1)].clone().requires_grad_(), state.LongTerm.detach()[.., b..(b + 1)].clone().requires_grad_());
-                var (yb, fb) = model.call(xb, sb);
+                var sb = state?.Select(part => part.detach()[.., b..(b + 1)].clone().requires_grad_()).ToArray();
+                var (yb, fb) = model.Call(xb, sb);
                 TensorAssert.Close(y[..(int)len, b..(b + 1)], yb, Rtol, Atol, what + ": outputs");
                 y[(int)len.., b].eq(0).all().item<bool>().Should().BeTrue($"{what}: padded outputs are zeros");
-                TensorAssert.Close(final.ShortTerm[.., b..(b + 1)], fb.ShortTerm, Rtol, Atol, what + ": final s");
-                TensorAssert.Close(final.LongTerm[.., b..(b + 1)], fb.LongTerm, Rtol, Atol, what + ": final h");
+                for (int p = 0; p < final.Length; p++)
+                    TensorAssert.Close(final[p][.., b..(b + 1)], fb[p], Rtol, Atol, $"{what}: final {model.StateLabels[p]}");
 
-                Loss(yb, fb, rOut[..(int)len, b..(b + 1)], rS[.., b..(b + 1)], rH[.., b..(b + 1)]).backward();
-                foreach (var (name, g) in Gradients(model)) summedGrads[name].add_(g);
+                Loss(yb, fb, rOut[..(int)len, b..(b + 1)], rState.Select(r => r[.., b..(b + 1)]).ToArray()).backward();
+                foreach (var (name, g) in TestData.Gradients(model.Module)) summedGrads[name].add_(g);
                 TensorAssert.Close(batchInputGrad[..(int)len, b..(b + 1)], xb.grad!, Rtol, Atol, what + ": input gradient");
                 batchInputGrad[(int)len.., b].eq(0).all().item<bool>().Should().BeTrue($"{what}: no gradient reaches padded input");
-                if (batchStateGrads is { } stateGrads && sb is not null)
+                if (batchStateGrads is not null && sb is not null)
                 {
-                    TensorAssert.Close(stateGrads.Item1[.., b..(b + 1)], sb.ShortTerm.grad!, Rtol, Atol, what + ": s_0 gradient");
-                    TensorAssert.Close(stateGrads.Item2[.., b..(b + 1)], sb.LongTerm.grad!, Rtol, Atol, what + ": h_0 gradient");
+                    for (int p = 0; p < sb.Length; p++)
+                        TensorAssert.Close(batchStateGrads[p][.., b..(b + 1)], sb[p].grad!, Rtol, Atol, $"{what}: {model.StateLabels[p]}_0 gradient");
                 }
             }
             foreach (var (name, g) in batchGrads)
-                TensorAssert.Close(g, summedGrads[name], Rtol, Atol, $"{implementation}: gradient of {name}");
+                TensorAssert.Close(g, summedGrads[name], Rtol, Atol, $"{kind} {implementation}: gradient of {name}");
         }
 
         [Theory]
-        [InlineData(DuRNNImplementation.Reference)]
-        [InlineData(DuRNNImplementation.Batched)]
-        [InlineData(DuRNNImplementation.Fused)]
-        public void BatchFirstAndLongArrayLengthsGiveTheSameResult(DuRNNImplementation implementation)
+        [MemberData(nameof(TestData.KindAndImplementationCases), MemberType = typeof(TestData))]
+        public void BatchFirstAndLongArrayLengthsGiveTheSameResult(StackKind kind, DuRNNImplementation implementation)
         {
             using var scope = torch.NewDisposeScope();
-            torch.manual_seed(52);
-            var timeFirst = Model(implementation, bidirectional: true);
-            var batchFirst = new DuRNN(I, H, L, shortTermSize: S, activation: ShortTermActivation.Tanh, residual: true, batchFirst: true,
-                bidirectional: true, dtype: F64) { Implementation = implementation };
-            batchFirst.load_state_dict(timeFirst.state_dict());
-            var x = PaddedInput(Lengths, T, I, 0);
-            var (y1, s1) = timeFirst.call(x, torch.tensor(Lengths), null);
-            var (y2, s2) = batchFirst.call(x.transpose(0, 1).contiguous(), Lengths);
-            TensorAssert.Close(y2.transpose(0, 1), y1, 0, 0, "output");
-            TensorAssert.Close(s2.ShortTerm, s1.ShortTerm, 0, 0, "s_n");
-            TensorAssert.Close(s2.LongTerm, s1.LongTerm, 0, 0, "h_n");
+            torch.manual_seed(kind == StackKind.DuRNN ? 52 : 74);
+            using var timeFirst = Model(kind, implementation, bidirectional: true);
+            using var batchFirst = Model(kind, implementation, bidirectional: true, batchFirst: true, randomize: false);
+            batchFirst.Module.load_state_dict(timeFirst.state_dict());
+            var x = TestData.PaddedInput(Lengths, T, I, 0);
+            var (y1, s1) = timeFirst.Call(x, torch.tensor(Lengths), null);
+            var (y2, s2) = batchFirst.Call(x.transpose(0, 1).contiguous(), Lengths);
+            TensorAssert.Close(y2.transpose(0, 1), y1, 0, 0, "batch-first output");
+            for (int p = 0; p < s1.Length; p++)
+                TensorAssert.Close(s2[p], s1[p], 0, 0, $"batch-first {timeFirst.StateLabels[p]}_n (layers first)");
         }
 
         [Theory]
-        [InlineData(DuRNNImplementation.Reference)]
-        [InlineData(DuRNNImplementation.Batched)]
-        [InlineData(DuRNNImplementation.Fused)]
-        public void FullLengthsEqualTheOrdinaryCall(DuRNNImplementation implementation)
+        [MemberData(nameof(TestData.KindAndImplementationCases), MemberType = typeof(TestData))]
+        public void FullLengthsEqualTheOrdinaryCall(StackKind kind, DuRNNImplementation implementation)
         {
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(53);
-            var model = Model(implementation, bidirectional: true);
+            using var model = Model(kind, implementation, bidirectional: true);
             var x = torch.randn(T, 3, I, dtype: F64);
-            var (y1, s1) = model.call(x);
-            var (y2, s2) = model.call(x, new[] { T, T, T });
-            TensorAssert.Close(y2, y1, 0, 0, "output");
-            TensorAssert.Close(s2.LongTerm, s1.LongTerm, 0, 0, "h_n");
+            var (y1, s1) = model.Call(x);
+            var (y2, s2) = model.Call(x, new[] { T, T, T });
+            TensorAssert.Close(y2, y1, 0, 0, "full lengths: output");
+            for (int p = 0; p < s1.Length; p++)
+                TensorAssert.Close(s2[p], s1[p], 0, 0, $"full lengths: {model.StateLabels[p]}_n");
         }
 
         [Theory]
-        [InlineData(DuRNNImplementation.Reference, false)]
-        [InlineData(DuRNNImplementation.Batched, false)]
-        [InlineData(DuRNNImplementation.Fused, false)]
-        [InlineData(DuRNNImplementation.Fused, true)]
-        [InlineData(DuRNNImplementation.Batched, true)]
-        public void PackedSequenceEqualsThePaddedForm(DuRNNImplementation implementation, bool bidirectional)
+        [MemberData(nameof(PackedCases))]
+        public void PackedSequenceEqualsThePaddedForm(StackKind kind, DuRNNImplementation implementation, bool bidirectional)
         {
             using var scope = torch.NewDisposeScope();
-            torch.manual_seed(54);
-            var model = Model(implementation, bidirectional);
-            long B = Lengths.Length, D = bidirectional ? 2 : 1;
-            var x = PaddedInput(Lengths, T, I, 0).requires_grad_();
-            var state = RandomState(L * D, B, S, H);
+            torch.manual_seed(kind == StackKind.DuRNN ? 54 : 73);
+            using var model = Model(kind, implementation, bidirectional);
+            long B = Lengths.Length, D = model.Directions;
+            var x = TestData.PaddedInput(Lengths, T, I, 0).requires_grad_();
+            var state = model.StateSizes.Select(size => torch.rand(model.Entries, B, size, dtype: F64).requires_grad_()).ToArray();
             var lengths = torch.tensor(Lengths);
 
             var packed = pack_padded_sequence(x, lengths, enforce_sorted: false);
-            var (output, final) = model.call(packed, state);
+            var (output, final) = model.Call(packed, state);
             output.data.shape.Should().Equal(Lengths.Sum(), D * H);
             output.batch_sizes.eq(packed.batch_sizes).all().item<bool>().Should().BeTrue("the output keeps the input's batch sizes");
             output.sorted_indices.eq(packed.sorted_indices).all().item<bool>().Should().BeTrue("the output keeps the input's order");
             var (padded, outLengths) = pad_packed_sequence(output, total_length: T);
             outLengths.eq(lengths).all().item<bool>().Should().BeTrue();
 
-            var (expected, expectedFinal) = model.call(x, lengths, state);
+            var (expected, expectedFinal) = model.Call(x, lengths, state);
             TensorAssert.Close(padded, expected, Rtol, Atol, "packed output, padded");
-            TensorAssert.Close(final.ShortTerm, expectedFinal.ShortTerm, Rtol, Atol, "final s (original order)");
-            TensorAssert.Close(final.LongTerm, expectedFinal.LongTerm, Rtol, Atol, "final h (original order)");
+            for (int p = 0; p < final.Length; p++)
+                TensorAssert.Close(final[p], expectedFinal[p], Rtol, Atol, $"final {model.StateLabels[p]} (original order)");
 
             // Gradients reach the input through the packed data.
             output.data.sum().backward();
             x.grad.Should().NotBeNull();
-            x.grad!.abs().sum().item<double>().Should().BeGreaterThan(0);
+            x.grad!.abs().sum().item<double>().Should().BeGreaterThan(0, "gradients reach the input through the packed data");
             x.grad![(int)T - 1].eq(0).all().item<bool>().Should().BeTrue("no sequence reaches the last step");
         }
 
         /// <summary>
         /// float32 through the fused kernels' float instantiation: Fused and Batched against Reference on a
-        /// variable-length bidirectional batch (rtol 1e-5, atol 1e-5 × the tensor's largest magnitude, as in
+        /// variable-length bidirectional batch, 2 layers (rtol 1e-5, atol 1e-5 × the tensor's largest magnitude, as in
         /// <see cref="ImplementationParityTests"/>).
         /// </summary>
         [Theory]
-        [InlineData(DuRNNImplementation.Fused)]
-        [InlineData(DuRNNImplementation.Batched)]
-        public void Float32MatchesTheReference(DuRNNImplementation implementation)
+        [MemberData(nameof(Float32Cases))]
+        public void Float32MatchesTheReference(StackKind kind, DuRNNImplementation implementation)
         {
             using var scope = torch.NewDisposeScope();
             Dictionary<string, Tensor> Run(DuRNNImplementation impl)
             {
                 torch.manual_seed(59);
-                var model = new DuRNN(I, H, 2, shortTermSize: S, bidirectional: true) { Implementation = impl };
-                ImplementationParityTests.Randomize(model);
-                var x = PaddedInput(Lengths, T, I, float.NaN).to(ScalarType.Float32).requires_grad_();
-                var (y, final) = model.call(x, Lengths);
-                ((y * torch.randn_like(y)).sum() + (final.LongTerm * torch.randn_like(final.LongTerm)).sum()).backward();
-                var result = model.named_parameters().ToDictionary(p => "grad " + p.name, p => p.parameter.grad!);
+                var spec = kind == StackKind.DuRNN ? new StackSpec(I, H, 2) { ShortTermSize = 3, Bidirectional = true } : new StackSpec(I, H, 2) { Bidirectional = true };
+                var model = StackUnderTest.Create(kind, spec);
+                model.Implementation = impl;
+                model.Randomize();
+                var x = TestData.PaddedInput(Lengths, T, I, float.NaN).to(ScalarType.Float32).requires_grad_();
+                var (y, final) = model.Call(x, Lengths);
+                ((y * torch.randn_like(y)).sum() + (final[^1] * torch.randn_like(final[^1])).sum()).backward();
+                var result = model.named_parameters().ToDictionary(p => "grad " + p.name, p => (Tensor)p.parameter.grad!);
                 result["output"] = y.detach();
-                result["h_n"] = final.LongTerm.detach();
+                for (int p = 0; p < final.Length; p++)
+                    result[model.StateLabels[p] + "_n"] = final[p].detach();
                 result["grad input"] = x.grad!;
                 return result;
             }
             var reference = Run(DuRNNImplementation.Reference);
             var other = Run(implementation);
             foreach (var (key, expected) in reference)
-                TensorAssert.Close(other[key], expected, 1e-5, 1e-5 * expected.abs().max().item<float>(), $"{implementation} vs Reference (float32): {key}");
+                TensorAssert.Close(other[key], expected, 1e-5, 1e-5 * expected.abs().max().item<float>(), $"{kind} {implementation} vs Reference (float32): {key}");
         }
 
-        [Fact]
-        public void PackedSequenceSortedByTheCallerKeepsNoIndices()
+        public static IEnumerable<object[]> Float32Cases =>
+            TestData.Cross(TestData.Kinds.Cast<object>(), new object[] { DuRNNImplementation.Fused, DuRNNImplementation.Batched });
+
+        [Theory]
+        [MemberData(nameof(TestData.KindCases), MemberType = typeof(TestData))]
+        public void PackedSequenceSortedByTheCallerKeepsNoIndices(StackKind kind)
         {
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(55);
-            var model = Model(DuRNNImplementation.Auto, bidirectional: false);
+            using var model = Model(kind, DuRNNImplementation.Auto, bidirectional: false);
             long[] sorted = { 7, 4, 4, 2 };
-            var x = PaddedInput(sorted, 7, I, 0);
+            var x = TestData.PaddedInput(sorted, 7, I, 0);
             var packed = pack_padded_sequence(x, torch.tensor(sorted), enforce_sorted: true);
-            var (output, final) = model.call(packed);
+            var (output, final) = model.Call(packed);
             output.sorted_indices.IsInvalid.Should().BeTrue("the input had none (enforce_sorted)");
             var (padded, _) = pad_packed_sequence(output);
-            var (expected, expectedFinal) = model.call(x, sorted);
+            var (expected, expectedFinal) = model.Call(x, sorted);
             TensorAssert.Close(padded, expected, Rtol, Atol, "output");
-            TensorAssert.Close(final.LongTerm, expectedFinal.LongTerm, Rtol, Atol, "h_n");
+            for (int p = 0; p < final.Length; p++)
+                TensorAssert.Close(final[p], expectedFinal[p], Rtol, Atol, $"{model.StateLabels[p]}_n");
         }
 
-        [Fact]
-        public void PackSequenceOfSeparateTensorsWorks()
+        [Theory]
+        [MemberData(nameof(TestData.KindCases), MemberType = typeof(TestData))]
+        public void PackSequenceOfSeparateTensorsWorks(StackKind kind)
         {
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(56);
-            var model = Model(DuRNNImplementation.Auto, bidirectional: true);
+            using var model = Model(kind, DuRNNImplementation.Auto, bidirectional: true);
             var sequences = new[] { torch.randn(3, I, dtype: F64), torch.randn(6, I, dtype: F64), torch.randn(1, I, dtype: F64) };
-            var (output, final) = model.call(pack_sequence(sequences, enforce_sorted: false));
+            var (output, final) = model.Call(pack_sequence(sequences, enforce_sorted: false));
             var (padded, _) = pad_packed_sequence(output);
             for (int b = 0; b < sequences.Length; b++)
             {
-                var (alone, aloneFinal) = model.call(sequences[b].unsqueeze(1));
+                var (alone, aloneFinal) = model.Call(sequences[b].unsqueeze(1));
                 TensorAssert.Close(padded[..(int)sequences[b].shape[0], b..(b + 1)], alone, Rtol, Atol, $"sequence {b}");
-                TensorAssert.Close(final.LongTerm[.., b..(b + 1)], aloneFinal.LongTerm, Rtol, Atol, $"sequence {b}: h_n");
+                for (int p = 0; p < final.Length; p++)
+                    TensorAssert.Close(final[p][.., b..(b + 1)], aloneFinal[p], Rtol, Atol, $"sequence {b}: {model.StateLabels[p]}_n");
             }
         }
 
-        [Fact]
-        public void BatchNormStatisticsIgnorePaddedSteps()
+        [Theory]
+        [MemberData(nameof(TestData.KindCases), MemberType = typeof(TestData))]
+        public void BatchNormStatisticsIgnorePaddedSteps(StackKind kind)
         {
             using var scope = torch.NewDisposeScope();
             torch.manual_seed(57);
-            var a = new DuRNN(I, H, 3, batchNorm: true, bidirectional: true, dtype: F64);
-            ImplementationParityTests.Randomize(a);
-            var b = new DuRNN(I, H, 3, batchNorm: true, bidirectional: true, dtype: F64);
-            b.load_state_dict(a.state_dict());
+            var spec = new StackSpec(I, H, 3) { BatchNorm = true, Bidirectional = true, DType = F64 };
+            using var a = StackUnderTest.Create(kind, spec);
+            a.Randomize();
+            using var b = StackUnderTest.Create(kind, spec);
+            b.Module.load_state_dict(a.state_dict());
             long[] lengths = { 4, 2, 6 };
-            var x = PaddedInput(lengths, 6, I, 0);
+            var x = TestData.PaddedInput(lengths, 6, I, 0);
             // The same sequences padded to 10 steps with different padding values: the same outputs and statistics.
-            var longer = torch.cat(new[] { x, torch.zeros(4, 3, I, dtype: F64) }).masked_fill_(PaddingMask(lengths, 10, I), 3.0);
-            var (y1, _) = a.call(x, lengths);
-            var (y2, _) = b.call(longer, lengths);
+            var longer = torch.cat(new[] { x, torch.zeros(4, 3, I, dtype: F64) }).masked_fill_(TestData.PaddingMask(lengths, 10, I), 3.0);
+            var (y1, _) = a.Call(x, lengths);
+            var (y2, _) = b.Call(longer, lengths);
             TensorAssert.Close(y2[..6], y1, Rtol, Atol, "output at the first 6 steps");
             y2[6..].eq(0).all().item<bool>().Should().BeTrue();
-            foreach (var (key, value) in a.state_dict().Where(kv => kv.Key.Contains("running_")))
+            var runningStatistics = a.state_dict().Where(kv => kv.Key.Contains("running_")).ToList();
+            runningStatistics.Should().NotBeEmpty();
+            foreach (var (key, value) in runningStatistics)
                 TensorAssert.Close(b.state_dict()[key], value, Rtol, Atol, key);
-        }
-
-        /// <summary>
-        /// Finite-difference check (see <see cref="GradientCheckTests"/> for the criterion and tolerances) of a
-        /// variable-length batch through a 2-layer bidirectional stack with BatchNorm (statistics over valid steps) and
-        /// residual connections, with an initial state: every parameter, the input and the state.
-        /// </summary>
-        [Theory]
-        [InlineData(DuRNNImplementation.Reference)]
-        [InlineData(DuRNNImplementation.Batched)]
-        [InlineData(DuRNNImplementation.Fused)]
-        [InlineData(DuRNNImplementation.Auto)]
-        public void GradientCheckOfAVariableLengthBatch(DuRNNImplementation implementation)
-        {
-            using var scope = torch.NewDisposeScope();
-            torch.manual_seed(58);
-            const long steps = 5, features = 3, hidden = 3, layers = 2;
-            long[] lengths = { 4, 2, 5 };
-            long batch = lengths.Length;
-            using var model = new DuRNN(features, hidden, layers, batchNorm: true, residual: true, bidirectional: true,
-                dtype: F64) { Implementation = implementation };
-            using (torch.no_grad())
-                foreach (var (_, p) in model.named_parameters()) p.normal_(0, 0.5);
-            var x = PaddedInput(lengths, steps, features, 0).requires_grad_();
-            var s0 = torch.rand(layers * 2, batch, hidden, dtype: F64).mul_(0.9).add_(0.1).requires_grad_();
-            var h0 = torch.rand(layers * 2, batch, hidden, dtype: F64).mul_(0.9).add_(0.1).requires_grad_();
-            var rOut = torch.randn(steps, batch, 2 * hidden, dtype: F64);
-            var rS = torch.randn(layers * 2, batch, hidden, dtype: F64);
-            var rH = torch.randn(layers * 2, batch, hidden, dtype: F64);
-            var lengthsTensor = torch.tensor(lengths);
-
-            Tensor Loss()
-            {
-                var (y, state) = model.call(x, lengthsTensor, new DuRNNState(s0, h0));
-                return (y * rOut).sum() + (state.ShortTerm * rS).sum() + (state.LongTerm * rH).sum();
-            }
-
-            var inputs = model.named_parameters().Select(p => (p.name, (Tensor)p.parameter))
-                .Append(("input", x)).Append(("s0", s0)).Append(("h0", h0)).ToList();
-            GradientChecker.AssertGradientsMatch(Loss, inputs);
-            // Padded input never reaches the loss: its analytic gradient is exactly zero (the check above compared it
-            // with the numeric one, also zero there).
-            var grad = torch.autograd.grad(new[] { Loss() }, new[] { x })[0];
-            grad.masked_select(PaddingMask(lengths, steps, features)).eq(0).all().item<bool>().Should().BeTrue();
-        }
-
-        [Fact]
-        public void BadLengthsThrowClearExceptions()
-        {
-            using var scope = torch.NewDisposeScope();
-            var model = new DuRNN(I, H, 2, bidirectional: true);
-            var x = torch.randn(6, 3, I);
-
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new[] { 6, 2, 3 }), null))
-                .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*Int64*Int32*");
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2 }), null))
-                .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*1-D of shape (3)*got shape (2)*");
-            FluentActions.Invoking(() => model.call(x, torch.tensor(new long[] { 6, 2, 3 }).reshape(3, 1), null))
-                .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*1-D of shape (3)*got shape (3, 1)*");
-            FluentActions.Invoking(() => model.call(x, new long[] { 6, 0, 3 }))
-                .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "lengths").WithMessage("*lengths[1] = 0*[1, T] with T = 6*");
-            FluentActions.Invoking(() => model.call(x, new long[] { 6, 7, 3 }))
-                .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "lengths").WithMessage("*lengths[1] = 7*[1, T] with T = 6*");
-            FluentActions.Invoking(() => model.call(x, torch.empty(3, dtype: ScalarType.Int64, device: torch.META), null))
-                .Should().Throw<ArgumentException>().Where(e => e.ParamName == "lengths").WithMessage("*CPU*meta*");
-            FluentActions.Invoking(() => model.call(x, (Tensor)null!, null))
-                .Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "lengths");
-            FluentActions.Invoking(() => model.call(x, (long[])null!))
-                .Should().Throw<ArgumentNullException>().Where(e => e.ParamName == "lengths");
-            // A state for one direction only: the bidirectional stack needs numLayers·2 entries.
-            var oneDirection = new DuRNNState(torch.zeros(2, 3, H), torch.zeros(2, 3, H));
-            FluentActions.Invoking(() => model.call(x, new long[] { 6, 2, 3 }, oneDirection))
-                .Should().Throw<ArgumentException>().WithMessage("*state.ShortTerm*(4, 3, 5)*(2, 3, 5)*");
-
-            using var layer = new DuRNNLayer(I, H);
-            FluentActions.Invoking(() => layer.call(x, null, null, torch.tensor(new long[] { 1, 2, 9 })))
-                .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "lengths").WithMessage("*lengths[2] = 9*T = 6*");
         }
 
         // ---------------------------------------------------------------- helpers
 
-        private static DuRNN Model(DuRNNImplementation implementation, bool bidirectional)
+        /// <summary>
+        /// The stack of these tests, float64: a 3-layer DuRNN (S 3, tanh) or a 2-layer IndRNN, with residual connections;
+        /// randomized (<see cref="TestData.Randomize"/>) unless <paramref name="randomize"/> is false.
+        /// </summary>
+        private static StackUnderTest Model(StackKind kind, DuRNNImplementation implementation, bool bidirectional, bool batchFirst = false,
+            bool randomize = true)
         {
-            var model = new DuRNN(I, H, L, shortTermSize: S, activation: ShortTermActivation.Tanh, residual: true,
-                bidirectional: bidirectional, dtype: F64) { Implementation = implementation };
-            ImplementationParityTests.Randomize(model);
+            var spec = kind == StackKind.DuRNN
+                ? new StackSpec(I, H, 3) { ShortTermSize = 3, Activation = ShortTermActivation.Tanh }
+                : new StackSpec(I, H, 2);
+            var model = StackUnderTest.Create(kind, spec with { Residual = true, Bidirectional = bidirectional, BatchFirst = batchFirst, DType = F64 });
+            model.Implementation = implementation;
+            if (randomize) model.Randomize();
             return model;
         }
 
-        /// <summary>(T, B, features) float64: N(0, 1) at valid steps, <paramref name="padding"/> at padded ones.</summary>
-        internal static Tensor PaddedInput(long[] lengths, long steps, long features, double padding)
+        private static Tensor Loss(Tensor y, Tensor[] final, Tensor rOut, Tensor[] rState)
         {
-            var x = torch.randn(steps, lengths.Length, features, dtype: F64);
-            return x.masked_fill_(PaddingMask(lengths, steps, features), padding);
+            var loss = (y * rOut).sum();
+            for (int p = 0; p < final.Length; p++)
+                loss = loss + (final[p] * rState[p]).sum();
+            return loss;
         }
-
-        /// <summary>(T, B, features) bool, true at padded steps.</summary>
-        internal static Tensor PaddingMask(long[] lengths, long steps, long features) =>
-            torch.arange(steps).unsqueeze(1).ge(torch.tensor(lengths).unsqueeze(0)).unsqueeze(2).expand(steps, lengths.Length, features);
-
-        private static DuRNNState RandomState(long entries, long batch, long shortTermSize, long hiddenSize) =>
-            new(torch.rand(entries, batch, shortTermSize, dtype: F64).requires_grad_(), torch.rand(entries, batch, hiddenSize, dtype: F64).requires_grad_());
-
-        private static Tensor Loss(Tensor y, DuRNNState final, Tensor rOut, Tensor rS, Tensor rH) =>
-            (y * rOut).sum() + (final.ShortTerm * rS).sum() + (final.LongTerm * rH).sum();
-
-        private static Dictionary<string, Tensor> Gradients(torch.nn.Module model) =>
-            model.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone() ?? torch.zeros_like(p.parameter));
     }
 }
