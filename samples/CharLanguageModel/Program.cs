@@ -42,6 +42,9 @@ namespace DuRnn.Samples.CharLanguageModel
                 return CommandLine.ExitBadArguments;
             }
 
+            // Freed tensors are kept for reuse instead of being unmapped and faulted in again at every step (the
+            // library's Performance.ReuseFreedMemory; every model benefits).
+            bool reuse = DuRnn.Performance.ReuseFreedMemory();
             if (o.Threads is int threads)
                 torch.set_num_threads(threads);
             Directory.CreateDirectory(o.OutputDirectory);
@@ -75,7 +78,7 @@ namespace DuRnn.Samples.CharLanguageModel
             Console.WriteLine(string.Create(Invariant,
                 $"Training: {o.Batch} streams × {o.Bptt} characters a step (truncated BPTT, state carried detached; {trainer.StepsPerEpoch} steps a pass), " +
                 $"{stop} per model; Adam lr {o.LearningRate:G3}, weight decay {o.WeightDecay:G3}, gradient elements clipped to ±{Trainer.ClipValue:0}; " +
-                $"validation every {o.EvalMinutes:0.##} min of training; seed {o.Seed}; {torch.get_num_threads()} thread(s){(o.Quick ? " (--quick)" : "")}."));
+                $"validation every {o.EvalMinutes:0.##} min of training; seed {o.Seed}; {torch.get_num_threads()} thread(s){(reuse ? ", freed memory reused" : "")}{(o.Quick ? " (--quick)" : "")}."));
             PrintParameterCounts(o, vocabulary.Size);
 
             var summaries = new List<ModelSummary>();
