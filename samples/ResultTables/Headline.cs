@@ -34,17 +34,22 @@ namespace DuRnn.Samples.ResultTables
 
         private static string Adding(int length, IReadOnlyList<AddingRun> runs)
         {
-            var solved = runs.Where(r => r.SolvedAt is not null).ToList();
-            string steps = string.Join(", ", runs.Select(r => r.SolvedAt is int s ? $"{s} (seed {r.Seed})" : $"not yet at {r.Last.Step} (seed {r.Seed})"));
+            int solved = runs.Count(r => r.SolvedAt is not null);
+            string seeds = string.Join("; ", runs.Select(r => r.SolvedAt is int s
+                ? $"seed {r.Seed} at step {s}"
+                : $"seed {r.Seed} not yet (test MSE {Tables.Mse(r.Last.TestMse)} at step {r.Last.Step}{(r.FirstBelow is int f ? $", first below {Solved.Threshold} at {f}" : "")})"));
             return string.Create(Invariant,
                 $"- **Adding problem, T = {length}** (2 layers × 128, batch 32, the library's defaults and the samples' recipe): " +
-                $"solved — test MSE below {Solved.Threshold} at {Solved.Consecutive} consecutive evaluations, 100 steps apart — on " +
-                $"**{solved.Count} of {runs.Count} seeds**, at steps {steps}; best test MSE {Tables.Mse(runs.Min(r => r.Best.TestMse))} " +
-                $"(the baseline of predicting the mean is 0.167). [Table](samples/README.md#the-longest-lengths-held).\n");
+                $"**solved on {solved} of {runs.Count} seeds**{(solved < runs.Count ? " so far" : "")} — test MSE below {Solved.Threshold} at " +
+                $"{Solved.Consecutive} consecutive evaluations, 100 steps apart, against the 0.167 baseline of predicting the mean: " +
+                $"{seeds}. [Table](samples/README.md#the-longest-lengths-held).\n");
         }
 
         private static string Fashion(string mode, IReadOnlyList<FashionModel> models)
         {
+            string name0 = mode == "pixel" ? "pixel by pixel" : "permuted pixel by pixel";
+            if (models.Count < 4)
+                return $"- **Sequential Fashion-MNIST, {name0}** (T = 784, equal budgets): in progress, {models.Count} of 4 models trained so far. [Table](samples/SequentialFashionMnist/README.md#equal-budget-comparison-t--784).\n";
             double minutes = Math.Round(models.Min(m => m.CpuSeconds) / 60);
             var ranked = models.OrderByDescending(m => m.FinalAccuracy).ToList();
             string list = string.Join(", ", ranked.Select(m => $"{m.Description} {Tables.Percent(m.FinalAccuracy)}"));
@@ -57,6 +62,8 @@ namespace DuRnn.Samples.ResultTables
 
         private static string CharLm(Csv csv)
         {
+            if (csv.Rows.Count < 4)
+                return $"- **Character-level language model**, the King James Bible (equal budgets): in progress, {csv.Rows.Count} of 4 models trained so far. [Table](samples/CharLanguageModel/README.md#results).\n";
             var rows = csv.Rows.OrderBy(r => csv.Number(r, "test_bpc")).ToList();
             string list = string.Join(", ", rows.Select(r => $"{csv.Text(r, "model")} {csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}"));
             double minutes = Math.Round(rows.Min(r => csv.Number(r, "cpu_seconds")!.Value) / 60);
