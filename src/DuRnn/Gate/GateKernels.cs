@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using static DuRnn.Fused.Vectors;
 
 namespace DuRnn.Fused
@@ -17,6 +18,7 @@ namespace DuRnn.Fused
             TensorPrimitives.Multiply<T>(Of(g, n), Of(s, n), Of(p, n));
 
         /// <summary>z = σ(z) ⊙ s in place over n elements: the gate from its pre-activation z, applied to s.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void SigmoidGated<T>(T* z, T* s, long n) where T : unmanaged, IFloatingPointIeee754<T>
         {
             TensorPrimitives.Sigmoid<T>(Of(z, n), Of(z, n));
@@ -24,6 +26,7 @@ namespace DuRnn.Fused
         }
 
         /// <summary>The backward of p = σ(z) ⊙ s from ∂p: ∂z = ∂p ⊙ s ⊙ g ⊙ (1 − g); ∂p ← ∂p ⊙ g (its share of ∂s), in place.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void Backward<T>(T* gradP, T* s, T* g, T* gradZ, long n) where T : unmanaged, IFloatingPointIeee754<T>
         {
             long i = 0;

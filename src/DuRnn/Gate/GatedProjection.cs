@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using TorchSharp;
@@ -125,6 +126,7 @@ namespace DuRnn.Fused
         private const int BlockRows = 2048;
 
         /// <summary>c = (g ⊙ s) W_hᵀ + b_h, block by block, with g ⊙ s in a small buffer (never a (T, B, S) tensor).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Project<T>(Tensor g, Tensor s, Tensor weight, Tensor bias, Tensor c) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int rows = (int)g.shape[0], size = (int)g.shape[1], hidden = (int)weight.shape[0];
@@ -145,6 +147,7 @@ namespace DuRnn.Fused
         /// ∂b_h += Σ ∂c with p = g ⊙ s rebuilt in a small buffer; ∂z (a small buffer) and ∂s = ∂p ⊙ g in one
         /// element-wise pass; ∂s += ∂z W_gs; ∂W_gs += ∂zᵀ s; ∂W_gx += ∂zᵀ x; ∂b_g += Σ ∂z; ∂x = ∂z W_gx.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Backward<T>(Operands o, Gradients r) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int rows = (int)o.G.shape[0], size = (int)o.G.shape[1], hidden = (int)o.WeightH.shape[0], inputSize = (int)o.X.shape[1];

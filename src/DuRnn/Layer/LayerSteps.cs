@@ -1,5 +1,6 @@
 using System;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -53,6 +54,7 @@ namespace DuRnn.Fused
                 Steps<T>(x, shortTermCell, gate, longTermCell, s0, h0, output, sT, hT);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Steps<T>(Tensor x, ShortTermCell shortTermCell, SelectionGate gate, LongTermCell longTermCell,
             Tensor s0, Tensor h0, Tensor output, Tensor sT, Tensor hT) where T : unmanaged, IFloatingPointIeee754<T>
         {

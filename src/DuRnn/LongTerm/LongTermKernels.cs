@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using static DuRnn.Fused.Vectors;
 
 namespace DuRnn.Fused
@@ -13,6 +14,7 @@ namespace DuRnn.Fused
     internal static unsafe class LongTermKernels
     {
         /// <summary>output = ReLU(c + u ⊙ prev) over n elements (NaN stays NaN, as torch.relu keeps it).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void Step<T>(T* c, T* u, T* prev, T* output, int n) where T : unmanaged, IFloatingPointIeee754<T>
         {
             TensorPrimitives.MultiplyAdd<T>(Of(u, n), Of(prev, n), Of(c, n), Of(output, n));
@@ -22,6 +24,7 @@ namespace DuRnn.Fused
         /// <summary>
         /// One step back: δ = (g + carry) ⊙ [h &gt; 0]; gradC = δ; gradU += δ ⊙ prev; carry = δ ⊙ u.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void StepBackward<T>(T* g, T* h, T* prev, T* u, T* carry, T* gradC, T* gradU, int n)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -97,6 +98,7 @@ namespace DuRnn.Fused
             public void Run<T>() where T : unmanaged, IFloatingPointIeee754<T> => Backward<T>(gradH, gradFinal, h, u, h0, gradC, gradU, gradH0, batchSizes);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Forward<T>(Tensor c, Tensor u, Tensor h0, Tensor h, Tensor final, int[]? batchSizes) where T : unmanaged, IFloatingPointIeee754<T>
         {
             int steps = (int)c.shape[0], batch = (int)c.shape[1], hidden = (int)c.shape[2];
@@ -120,6 +122,7 @@ namespace DuRnn.Fused
             Raw.CopyFinal(ph, batch, hidden, Raw.RowSteps(steps, batch, batchSizes), Raw.Ptr<T>(final));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Backward<T>(Tensor gradH, Tensor gradFinal, Tensor h, Tensor u, Tensor h0, Tensor gradC, Tensor gradU, Tensor gradH0,
             int[]? batchSizes)
             where T : unmanaged, IFloatingPointIeee754<T>

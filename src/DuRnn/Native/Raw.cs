@@ -35,6 +35,7 @@ namespace DuRnn.Fused
         /// The final states: row b of <paramref name="final"/> (B, n) = row b of <paramref name="sequence"/> (T, B, n) at
         /// its last step, rowSteps[b] − 1.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void CopyFinal<T>(T* sequence, int batch, int n, int[] rowSteps, T* final) where T : unmanaged
         {
             for (int b = 0; b < batch; b++)
@@ -46,6 +47,7 @@ namespace DuRnn.Fused
 
         /// <summary>Sets every one of <paramref name="rows"/> rows (<paramref name="width"/> wide) of
         /// <paramref name="destination"/> to <paramref name="row"/> (a bias, before a GEMM accumulates onto it).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void FillRows<T>(T* row, T* destination, long rows, int width) where T : unmanaged
         {
             var source = new ReadOnlySpan<T>(row, width);

@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using static DuRnn.Fused.Vectors;
 
 namespace DuRnn.Fused
@@ -23,6 +24,7 @@ namespace DuRnn.Fused
         /// <summary>
         /// δ = (g + carry) ⊙ φ'(pre), with φ' taken from the output s = φ(pre): [s &gt; 0] for ReLU, 1 − s² for tanh.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         internal static void Backward<T>(T* g, T* carry, T* s, T* delta, long n, ShortTermActivation activation)
             where T : unmanaged, IFloatingPointIeee754<T>
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using TorchSharp;
@@ -140,6 +141,7 @@ namespace DuRnn.Fused
             return steps >= 2 * block ? (int)block : 0;
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Forward<T>(Tensor s, Tensor weight, Tensor s0, Tensor final, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, IFloatingPointIeee754<T>
         {
@@ -165,6 +167,7 @@ namespace DuRnn.Fused
             Raw.CopyFinal(ps, batch, size, Raw.RowSteps(steps, batch, batchSizes), Raw.Ptr<T>(final));
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]   // fully optimised at once: no slow tier-0 first calls
         private static unsafe void Backward<T>(Tensor gradS, Tensor gradFinal, Tensor s, Tensor weight, Tensor s0, Tensor x, Tensor weightIH,
             Sums sums, int blockSteps, ShortTermActivation activation, int[]? batchSizes)
             where T : unmanaged, IFloatingPointIeee754<T>
