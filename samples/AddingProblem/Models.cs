@@ -29,6 +29,33 @@ namespace DuRnn.Samples.AddingProblem
         public virtual IReadOnlyList<LayerDiagnostics> Diagnose() => Array.Empty<LayerDiagnostics>();
 
         /// <summary>
+        /// The L2 norm of the current gradients of each recurrent layer's parameters (both directions), read after
+        /// <c>backward()</c>; empty for models without the library's layers (LSTM, GRU).
+        /// </summary>
+        public virtual double[] LayerGradientNorms() => Array.Empty<double>();
+
+        /// <summary>How open each layer's selection gate is on <paramref name="input"/> (DuRNN models only; empty otherwise).</summary>
+        public virtual IReadOnlyList<GateStatistics> GateOpenness(Tensor input) => Array.Empty<GateStatistics>();
+
+        /// <summary>The L2 norm of the gradients of each group of parameters (a layer's), 0 for a group without any.</summary>
+        protected static double[] GradientNorms(IEnumerable<IEnumerable<Parameter>> groups)
+        {
+            using var noGrad = torch.no_grad();
+            return groups.Select(group =>
+            {
+                double sum = 0;
+                foreach (var p in group)
+                {
+                    if (p.grad is not { } g) continue;
+                    using var squared = g.square();
+                    using var total = squared.sum();
+                    sum += total.item<float>();
+                }
+                return Math.Sqrt(sum);
+            }).ToArray();
+        }
+
+        /// <summary>
         /// Adam's parameter groups (IndRNN's recipe): weight decay on the weight matrices (2-D), none on the 1-D
         /// parameters (biases and the recurrent u). β₂ is set to 0.999 explicitly: TorchSharp 0.107's
         /// <c>torch.optim.Adam(IEnumerable&lt;ParamGroup&gt;, ...)</c> factory defaults it to 0.99. DuRNN models use the
@@ -118,6 +145,13 @@ namespace DuRnn.Samples.AddingProblem
 
         public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Diagnose();
 
+        /// <inheritdoc />
+        public override double[] LayerGradientNorms() =>
+            GradientNorms(rnn.Layers.Select((layer, l) => layer.parameters().Concat(rnn.ReverseLayers.Count > l ? rnn.ReverseLayers[l].parameters() : Enumerable.Empty<Parameter>())));
+
+        /// <inheritdoc />
+        public override IReadOnlyList<GateStatistics> GateOpenness(Tensor input) => rnn.GateOpenness(input);
+
         /// <summary>The library's groups for the stack, with the read-out's parameters in the ordinary ones.</summary>
         public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay) =>
             rnn.ParameterGroups(lr, weightDecay, readout.parameters());
@@ -173,6 +207,9 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>Per layer u and the memory horizons; ‖U_s‖₂ is NaN (an IndRNN has no short-term part).</summary>
         public override IReadOnlyList<LayerDiagnostics> Diagnose() => rnn.Diagnose();
+
+        /// <inheritdoc />
+        public override double[] LayerGradientNorms() => GradientNorms(rnn.Layers.Select(layer => layer.parameters()));
     }
 
     /// <summary>TorchSharp's nn.LSTM (numLayers × H, PyTorch's default initialisation) and a linear read-out.</summary>

@@ -80,6 +80,11 @@ namespace DuRnn.Samples.AddingProblem
             var clock = Stopwatch.StartNew();
             double Seconds() => secondsBefore + clock.Elapsed.TotalSeconds;
             bool IsSolved() => Solved.At(curve.Select(p => (p.Step, p.TestMse))) is not null;
+            // What the layers do over training (TrainingDiagnostics): gradient norms summed per layer between evaluations.
+            var probe = testSet.Chunks[0].inputs.narrow(1, 0, Math.Min(32, testSet.Chunks[0].inputs.shape[1]));
+            bool diagnose = initialDiagnostics.Count > 0;             // DuRNN and IndRNN models
+            if (diagnose) TrainingDiagnostics.StartAt(options.OutputDirectory, options.Length, kind, start);
+            double[] gradientSums = Array.Empty<double>();
             if (curve.Count == 0)
                 Record(new CurvePoint(0, null, Evaluate(model, testSet), Seconds()));
 
@@ -87,16 +92,19 @@ namespace DuRnn.Samples.AddingProblem
             int lossCount = 0;
             for (int step = start + 1; step <= options.Steps && !(options.StopWhenSolved && IsSolved()); step++)
             {
-                double loss = TrainStep(model, optimizer, data, options.Batch);
+                var (loss, norms) = TrainStep(model, optimizer, data, options.Batch);
+                if (gradientSums.Length != norms.Length) gradientSums = new double[norms.Length];
+                for (int l = 0; l < norms.Length; l++) gradientSums[l] += norms[l];
                 lossSum += loss;
                 lossCount++;
                 progress.OnStep(step, loss);
                 if (step % options.EvalEvery == 0 || step == options.Steps)
                 {
                     double testMse = Evaluate(model, testSet);
-                    Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()));
+                    Record(new CurvePoint(step, lossSum / lossCount, testMse, Seconds()), gradientSums.Select(g => g / lossCount).ToArray());
                     lossSum = 0;
                     lossCount = 0;
+                    Array.Clear(gradientSums);
                     if (options.StopWhenSolved && IsSolved())
                         break;
                 }
@@ -106,9 +114,14 @@ namespace DuRnn.Samples.AddingProblem
 
             // Every evaluation also rewrites the model's CSV, so a long run's curve can be read while it trains,
             // and (with --checkpoint) saves a checkpoint.
-            void Record(CurvePoint point)
+            void Record(CurvePoint point, double[]? gradientNorms = null)
             {
                 curve.Add(point);
+                if (diagnose)
+                {
+                    TrainingDiagnostics.Append(options.OutputDirectory, options.Length, kind, point.Step,
+                        gradientNorms ?? Array.Empty<double>(), model.Diagnose(), model.GateOpenness(probe));
+                }
                 progress.OnEvaluated(point);
                 Results.WriteCsv(options.OutputDirectory, options.Length, new TrainingResult(kind, curve, point.Seconds));
                 if (options.Checkpoint)
@@ -121,13 +134,14 @@ namespace DuRnn.Samples.AddingProblem
             optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay), lr: options.LearningRate,
                 beta1: 0.9, beta2: 0.999);
 
-        private static double TrainStep(AddingModel model, Adam optimizer, AddingData data, int batch)
+        private static (double Loss, double[] LayerGradientNorms) TrainStep(AddingModel model, Adam optimizer, AddingData data, int batch)
         {
             using var scope = torch.NewDisposeScope();
             var (inputs, targets) = data.Next(batch);
             optimizer.zero_grad();
             var loss = nn.functional.mse_loss(model.call(inputs), targets);
             loss.backward();
+            var norms = model.LayerGradientNorms();
             using (torch.no_grad())
             {
                 foreach (var p in model.parameters())
@@ -135,7 +149,7 @@ namespace DuRnn.Samples.AddingProblem
             }
             optimizer.step();
             model.ApplyConstraints();
-            return loss.item<float>();
+            return (loss.item<float>(), norms);
         }
 
         /// <summary>The MSE over the whole test set (eval mode, no gradients).</summary>

@@ -51,6 +51,40 @@ namespace DuRnn
             return singular.max().item<double>();
         }
 
+        /// <summary>
+        /// How open each layer's selection gate is on <paramref name="input"/>: g_t = σ(W_gx x_t + W_gs s_t + b_g) over
+        /// every step, sequence and short-term neuron of the forward direction, with each layer fed what the stack feeds it
+        /// (eval mode, no gradient; the model's mode is restored). A gate near 0 passes nothing of the short-term memory to
+        /// the long-term neurons, near 1 all of it.
+        /// </summary>
+        /// <param name="model">The DuRNN.</param>
+        /// <param name="input">A batch as the model takes it: (T, B, I), or (B, T, I) with batchFirst.</param>
+        /// <returns>One entry per layer, first to last.</returns>
+        /// <exception cref="ArgumentException">The input does not fit the model (as its <c>call</c> checks).</exception>
+        public static IReadOnlyList<GateStatistics> GateOpenness(this DuRNN model, Tensor input)
+        {
+            if (model is null) throw new ArgumentNullException(nameof(model));
+            Check.Sequence(input, nameof(input), model.InputSize, model.BatchFirst, model.Layers[0].ShortTerm.weight_ih);
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            var inputs = model.LayerInputs(input);
+            var result = new List<GateStatistics>();
+            for (int l = 0; l < inputs.Count; l++)
+            {
+                var layer = model.Layers[l];
+                var x = inputs[l];
+                var projected = layer.ShortTerm.InputProjection(x).unbind(0);
+                var states = new Tensor[projected.Length];
+                Tensor? s = null;
+                for (int t = 0; t < projected.Length; t++) states[t] = s = layer.ShortTerm.Step(projected[t], s);
+                var g = layer.Gate.call(x, torch.stack(states));
+                using var half = 0.5.ToScalar();
+                result.Add(new GateStatistics(l, g.mean().item<float>(), g.gt(half).to(ScalarType.Float32).mean().item<float>(),
+                    g.min().item<float>(), g.max().item<float>()));
+            }
+            return result;
+        }
+
         /// <summary>The smallest k ≥ 1 with a^k &lt; threshold, for 0 ≤ a.</summary>
         internal static double Horizon(double a, double threshold)
         {
@@ -86,4 +120,12 @@ namespace DuRnn
         /// <param name="steps">The horizon to reach.</param>
         public int NeuronsRemembering(double steps) => MemoryHorizons.Count(h => h >= steps);
     }
+
+    /// <summary>How open one layer's selection gate was on a batch (see <see cref="DuRNNDiagnostics.GateOpenness"/>).</summary>
+    /// <param name="Layer">The layer's index, 0 for the first.</param>
+    /// <param name="Mean">The mean of g over every step, sequence and short-term neuron.</param>
+    /// <param name="OpenFraction">The fraction of those values above 0.5.</param>
+    /// <param name="Min">The smallest value of g.</param>
+    /// <param name="Max">The largest value of g.</param>
+    public sealed record GateStatistics(int Layer, double Mean, double OpenFraction, double Min, double Max);
 }

@@ -344,7 +344,13 @@ namespace DuRnn
         /// every layer and direction, and restored once at the end. Results are left in the current dispose scope.
         /// </summary>
         /// <returns>The output (T, B, D·H) and the final state's parts, each (numLayers·D, B, ·).</returns>
-        private (Tensor output, Tensor[] finals) Run(Tensor x, SequenceLengths? lengths, Tensor[]? initial)
+        /// <param name="x">The input, time first.</param>
+        /// <param name="lengths">The valid lengths, or null.</param>
+        /// <param name="initial">The initial state's parts, or null for zeros.</param>
+        /// <param name="observe">If given, called with each layer's index and its input (both directions read it), for
+        /// diagnostics.</param>
+        private (Tensor output, Tensor[] finals) Run(Tensor x, SequenceLengths? lengths, Tensor[]? initial,
+            Action<int, Tensor>? observe = null)
         {
             var chosen = Implementations.Resolve(Implementation, x);
             int directions = (int)NumDirections, parts = layout.Parts;
@@ -368,6 +374,7 @@ namespace DuRnn
             for (int l = 0; l < NumLayers; l++)
             {
                 var layerInput = x;
+                observe?.Invoke(l, layerInput);
                 var (y, _) = RunLayer(layers[l], layerInput, l * directions);
                 if (layers_reverse is not null)
                 {
@@ -390,6 +397,29 @@ namespace DuRnn
             var stacked = finals.Select(f => torch.stack(f)).ToArray();
             if (batch is null) return (x, stacked);
             return (batch.Unsort(x, 1), stacked.Select(part => batch.Unsort(part, 1)).ToArray());
+        }
+
+        /// <summary>
+        /// Runs the stack over a checked, time-first input in eval mode without gradients and returns each layer's input
+        /// (the first layer's is <paramref name="input"/>; later ones are the previous layer's outputs after the
+        /// residual connection, BatchNorm with its running statistics, and no dropout), for diagnostics. The module's
+        /// train/eval mode is restored. Results in the current dispose scope.
+        /// </summary>
+        internal IReadOnlyList<Tensor> LayerInputs(Tensor input)
+        {
+            var inputs = new Tensor[NumLayers];
+            bool wasTraining = training;
+            eval();
+            try
+            {
+                using var noGrad = torch.no_grad();
+                Run(BatchFirst ? input.transpose(0, 1) : input, null, null, (l, x) => inputs[l] = x);
+            }
+            finally
+            {
+                train(wasTraining);
+            }
+            return inputs;
         }
 
         /// <summary>The device and dtype of the parameters (a new state is made of zeros of these).</summary>
