@@ -8,7 +8,8 @@ namespace DuRnn.Benchmarks
 {
     /// <summary>
     /// How much CPU other processes took while a measurement ran: the machine's busy time (/proc/stat) minus this
-    /// process's own (/proc/self/stat), per second of wall time, in cores. The load average cannot say this: it counts
+    /// process's own and that of its child processes once they have ended (/proc/self/stat: the harness's memory and
+    /// separate-process children are its own work, not load), per second of wall time, in cores. The load average cannot say this: it counts
     /// the benchmark's own threads, and its one-minute window lags behind. 0.0 means the machine was ours alone;
     /// on 2 cores, 1.0 means another process held a whole core.
     /// </summary>
@@ -57,14 +58,18 @@ namespace DuRnn.Benchmarks
             return F(1) + F(2) + F(3) + F(6) + F(7) + F(8);
         }
 
-        /// <summary>utime + stime of this process (fields 14 and 15 of /proc/self/stat).</summary>
+        /// <summary>
+        /// utime + stime of this process and cutime + cstime of its children that have ended and been waited for
+        /// (fields 14 to 17 of /proc/self/stat).
+        /// </summary>
         private static long SelfTicks()
         {
             if (!IsAvailable) return 0;
             string stat = File.ReadAllText("/proc/self/stat");
             // The command name (field 2) is in parentheses and may hold spaces: count from the closing one.
             var rest = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(rest[11], CultureInfo.InvariantCulture) + long.Parse(rest[12], CultureInfo.InvariantCulture);
+            long F(int i) => long.Parse(rest[i], CultureInfo.InvariantCulture);
+            return F(11) + F(12) + F(13) + F(14);
         }
     }
 }

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Reflection;
 
 namespace DuRnn.Benchmarks
 {
@@ -27,10 +26,12 @@ namespace DuRnn.Benchmarks
         /// Child side: builds the model and its input, records VmRSS, resets the high-water mark
         /// (<c>echo 5 &gt; /proc/self/clear_refs</c>), runs one training step, records VmHWM, prints one result line.
         /// </summary>
-        public static int RunChild(ModelSpec spec)
+        /// <param name="spec">The model.</param>
+        /// <param name="t">T (<see cref="T"/> unless a smaller one is asked for, e.g. by --smoke).</param>
+        public static int RunChild(ModelSpec spec, long t = T)
         {
             Machine.ConfigureTorch();
-            using var workload = new Workload(spec, T, B, H, Layers);
+            using var workload = new Workload(spec, t, B, H, Layers);
             GC.Collect();
             GC.WaitForPendingFinalizers();
             long baseline = StatusKb("VmRSS");
@@ -40,37 +41,21 @@ namespace DuRnn.Benchmarks
             double step = sw.Elapsed.TotalMilliseconds;
             long peak = StatusKb("VmHWM");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{Tag} model={spec.Key} layers={Layers} T={T} B={B} H={H} baseline_kb={baseline} peak_kb={peak} reset={reset} step_ms={step:F1}"));
+                $"{Tag} model={spec.Key} layers={Layers} T={t} B={B} H={H} baseline_kb={baseline} peak_kb={peak} reset={reset} step_ms={step:F1}"));
             return 0;
         }
 
         /// <summary>Parent side: runs one child per model, one after the other, and parses their result lines.</summary>
-        public static List<MemoryResult> Measure(IEnumerable<ModelSpec> models, TextWriter progress)
+        /// <param name="models">The models, one child each.</param>
+        /// <param name="progress">Where progress lines go.</param>
+        /// <param name="t">T (<see cref="T"/> unless a smaller one is asked for, e.g. by --smoke).</param>
+        public static List<MemoryResult> Measure(IEnumerable<ModelSpec> models, TextWriter progress, long t = T)
         {
             var results = new List<MemoryResult>();
             foreach (var spec in models)
             {
-                progress.WriteLine($"memory: {spec.Label}, training, {Layers} layers, T={T}, B={B}, H={H} (child process)...");
-                var (file, prefix) = SelfCommand();
-                var psi = new ProcessStartInfo(file)
-                {
-                    RedirectStandardOutput = true,
-                    RedirectStandardError = true,
-                    UseShellExecute = false,
-                };
-                foreach (var a in prefix) psi.ArgumentList.Add(a);
-                if (OpenMp.KeepDefault) psi.ArgumentList.Add("--omp-active");
-                psi.ArgumentList.Add("--memory");
-                psi.ArgumentList.Add(spec.Key);
-                using var child = Process.Start(psi) ?? throw new InvalidOperationException("could not start " + file);
-                var stderr = child.StandardError.ReadToEndAsync();
-                string stdout = child.StandardOutput.ReadToEnd();
-                child.WaitForExit();
-                var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith(Tag, StringComparison.Ordinal));
-                if (child.ExitCode != 0 || line is null)
-                    throw new InvalidOperationException($"memory child for {spec.Key} failed (exit {child.ExitCode}):\n{stdout}\n{stderr.Result}");
-                var kv = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-                    .Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+                progress.WriteLine($"memory: {spec.Label}, training, {Layers} layers, T={t}, B={B}, H={H} (child process)...");
+                var kv = ChildProcess.Run(new[] { "--memory", spec.Key, t.ToString(CultureInfo.InvariantCulture) }, Tag);
                 double Num(string k) => double.Parse(kv[k], CultureInfo.InvariantCulture);
                 var r = new MemoryResult(spec, (long)Num("layers"), (long)Num("T"), (long)Num("B"), (long)Num("H"),
                     Num("baseline_kb") / 1024, Num("peak_kb") / 1024, bool.Parse(kv["reset"]), Num("step_ms"));
@@ -79,18 +64,6 @@ namespace DuRnn.Benchmarks
                 results.Add(r);
             }
             return results;
-        }
-
-        /// <summary>How to start this same program again: the apphost, or <c>dotnet app.dll</c>.</summary>
-        private static (string file, string[] prefix) SelfCommand()
-        {
-            string path = Environment.ProcessPath ?? throw new InvalidOperationException("unknown process path");
-            if (Path.GetFileNameWithoutExtension(path).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
-            {
-                string dll = Assembly.GetEntryAssembly()?.Location ?? throw new InvalidOperationException("unknown entry assembly");
-                return (path, new[] { dll });
-            }
-            return (path, Array.Empty<string>());
         }
 
         /// <summary>A "kB" field of /proc/self/status (VmRSS, VmHWM).</summary>

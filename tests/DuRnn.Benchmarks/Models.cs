@@ -100,12 +100,13 @@ namespace DuRnn.Benchmarks
     }
 
     /// <summary>
-    /// A model with its input: (T, B, I = 8) float32 on the CPU, created once; <see cref="TrainStep"/> and
-    /// <see cref="InferenceStep"/> are the measured operations, each inside its own dispose scope.
+    /// A model with its input: (T, B, I) float32 on the CPU (I = <see cref="InputSize"/> unless given), created once;
+    /// <see cref="TrainStep"/> and <see cref="InferenceStep"/> are the measured operations, each inside its own
+    /// dispose scope.
     /// </summary>
     public sealed class Workload : IDisposable
     {
-        /// <summary>The input size used everywhere.</summary>
+        /// <summary>The input size used unless another is given (every grid cell and the 1- and 2-layer targets).</summary>
         public const int InputSize = 8;
 
         private readonly nn.Module module;
@@ -114,7 +115,14 @@ namespace DuRnn.Benchmarks
         private readonly Tensor input;
 
         /// <summary>Creates the model and a random input.</summary>
-        public Workload(ModelSpec spec, long steps, long batch, long hidden, long layers = 1, long seed = 42)
+        /// <param name="spec">The model.</param>
+        /// <param name="steps">T.</param>
+        /// <param name="batch">B.</param>
+        /// <param name="hidden">H (= S for DuRNN).</param>
+        /// <param name="layers">The number of layers.</param>
+        /// <param name="seed">Seeds torch before the model and the input are created.</param>
+        /// <param name="inputSize">I, features per step.</param>
+        public Workload(ModelSpec spec, long steps, long batch, long hidden, long layers = 1, long seed = 42, long inputSize = InputSize)
         {
             Spec = spec;
             torch.manual_seed(seed);
@@ -122,7 +130,7 @@ namespace DuRnn.Benchmarks
             {
                 case ModelKind.Lstm:
                 {
-                    var m = nn.LSTM(InputSize, hidden, layers);
+                    var m = nn.LSTM(inputSize, hidden, layers);
                     module = m;
                     forward = x =>
                     {
@@ -133,7 +141,7 @@ namespace DuRnn.Benchmarks
                 }
                 case ModelKind.Gru:
                 {
-                    var m = nn.GRU(InputSize, hidden, layers);
+                    var m = nn.GRU(inputSize, hidden, layers);
                     module = m;
                     forward = x =>
                     {
@@ -144,7 +152,7 @@ namespace DuRnn.Benchmarks
                 }
                 case ModelKind.RnnRelu:
                 {
-                    var m = nn.RNN(InputSize, hidden, layers, nn.NonLinearities.ReLU);
+                    var m = nn.RNN(inputSize, hidden, layers, nn.NonLinearities.ReLU);
                     module = m;
                     forward = x =>
                     {
@@ -155,7 +163,7 @@ namespace DuRnn.Benchmarks
                 }
                 case ModelKind.IndRnn:
                 {
-                    var m = new IndRNN(InputSize, hidden, layers) { Implementation = spec.Implementation };
+                    var m = new IndRNN(inputSize, hidden, layers) { Implementation = spec.Implementation };
                     module = m;
                     forward = x =>
                     {
@@ -166,7 +174,7 @@ namespace DuRnn.Benchmarks
                 }
                 default:
                 {
-                    var m = new DuRNN(InputSize, hidden, layers);
+                    var m = new DuRNN(inputSize, hidden, layers);
                     m.Implementation = spec.Implementation;
                     durnn = m;
                     module = m;
@@ -178,7 +186,7 @@ namespace DuRnn.Benchmarks
                     break;
                 }
             }
-            input = torch.randn(steps, batch, InputSize);
+            input = torch.randn(steps, batch, inputSize);
         }
 
         /// <summary>The model measured.</summary>

@@ -40,9 +40,13 @@ namespace DuRnn.Benchmarks
             return (seq, batched);
         }
 
+        /// <summary>The time bound the GEMMs set, in ms: sequential FLOPs at the sequential rate plus batched FLOPs at the batched rate.</summary>
+        public static double BoundMs((double sequential, double batched) multiplyAdds, (double sequential, double batched) gflops) =>
+            (2 * multiplyAdds.sequential / (gflops.sequential * 1e9) + 2 * multiplyAdds.batched / (gflops.batched * 1e9)) * 1e3;
+
         /// <summary>The fraction of the BLAS-bound time: (sequential / seq rate + batched / batched rate) ÷ measured.</summary>
         public static double Fraction(double measuredMs, (double sequential, double batched) multiplyAdds, (double sequential, double batched) gflops) =>
-            (2 * multiplyAdds.sequential / (gflops.sequential * 1e9) + 2 * multiplyAdds.batched / (gflops.batched * 1e9)) / (measuredMs / 1e3);
+            BoundMs(multiplyAdds, gflops) / measuredMs;
 
         /// <summary>Achieved GFLOP/s of a run of <paramref name="measuredMs"/>.</summary>
         public static double Achieved(double measuredMs, (double sequential, double batched) multiplyAdds) =>

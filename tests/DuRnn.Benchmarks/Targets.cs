@@ -4,162 +4,166 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using TorchSharp;
 
 namespace DuRnn.Benchmarks
 {
     /// <summary>
-    /// The project's speed and memory targets, each measured as interleaved pairs in one process: one run of A
-    /// (DuRNN) and one of B (nn.LSTM, or the same stack on one thread), the order alternating every pair (A B, B A,
-    /// …) so that drift and bursts of load hit both alike; the figure is the <b>median of the pair ratios</b> A/B,
-    /// reported with their min–max. 1 layer, B = 32, I = 8, H = S = 128, float32, torch.set_num_threads(2), unless a
-    /// row says otherwise. Every fwd+bwd and inference row carries a roofline line (<see cref="Roofline"/>).
-    /// A run during which other processes took more than <see cref="CpuMeter.BusyCores"/> cores is flagged.
+    /// The project's speed and memory targets (<see cref="TargetPlan"/>), measured both ways:
+    /// <list type="number">
+    /// <item><description><b>Interleaved</b>, in this process: each group's cells (DuRNN and its baselines) take turns,
+    /// one run each per round (<see cref="Interleaved"/>); a row's figure in a run is the median of the round ratios.
+    /// The whole set of groups runs <see cref="TargetSettings.Runs"/> times; the table gives the median of the runs'
+    /// figures and the worst, and a target is met only when the worst run meets it.</description></item>
+    /// <item><description><b>Separate processes</b>: each cell in child processes of its own, taking turns
+    /// (<see cref="SeparateProcess"/>); the ratio of the median child medians. Reported beside the interleaved figure,
+    /// with whether the two agree within 15 %.</description></item>
+    /// </list>
+    /// The roofline rows are DuRNN's share of the GEMM time bound (<see cref="Roofline"/>), from DuRNN's runs of the
+    /// 1-layer groups, one row per T and mode; the memory row comes from child processes (<see cref="MemoryProbe"/>),
+    /// once per run. The CPU other processes took is measured per run and for the separate-process step
+    /// (<see cref="CpuMeter"/>).
     /// </summary>
     internal static class Targets
     {
         private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-        private const long B = 32, H = 128;
-
-        /// <summary>At least this many pairs per row, and at most <see cref="MaxPairs"/>.</summary>
-        private const int MinPairs = 5, MaxPairs = 15;
-
-        /// <summary>Pairs go on (past <see cref="MinPairs"/>) until this much time is spent on the row.</summary>
-        private static readonly TimeSpan PerRow = TimeSpan.FromSeconds(4);
-
-        /// <summary>One measured target: the pair ratios and the medians of A's and B's runs.</summary>
-        public sealed record Row(string Name, string Cell, double Bound, double[] Ratios, double MedianA, double MedianB, string? Roofline)
-        {
-            /// <summary>The median of the pair ratios.</summary>
-            public double Median => Quick.Median(Ratios);
-
-            /// <summary>Whether the median meets the bound.</summary>
-            public bool Met => Median <= Bound;
-        }
-
-        /// <summary>Measures every target, prints the table; returns whether all were met and whether the run was busy.</summary>
-        public static (bool allMet, bool busy) Run(TextWriter output, TextWriter progress, bool withMemory)
-        {
-            string loadBefore = Machine.LoadAverage();
-            var meter = new CpuMeter();
-            var rows = new List<Row>();
-            void Add(Row r)
-            {
-                rows.Add(r);
-                progress.WriteLine(string.Create(Inv,
-                    $"target {r.Name}, {r.Cell}: median ratio {r.Median:F3} (min {r.Ratios.Min():F3}, max {r.Ratios.Max():F3}, {r.Ratios.Length} pairs; {r.MedianA:F1} ms vs {r.MedianB:F1} ms); others {meter.OtherCores():F2} cores"));
-            }
-
-            foreach (var (mode, bound) in new[] { (BenchMode.Training, 0.6), (BenchMode.Inference, 0.5) })
-            {
-                foreach (long t in new long[] { 500, 2000, 5000 })
-                {
-                    using var durnn = new Workload(ModelSpec.DuRnnFast, t, B, H);
-                    using var lstm = new Workload(ModelSpec.Lstm, t, B, H);
-                    var (ratios, a, b) = Pairs(() => durnn.Step(mode), () => lstm.Step(mode));
-                    var macs = Roofline.MultiplyAdds(mode, t, B, Workload.InputSize, H, H);
-                    var gemm = Roofline.Measure(t, B, H);
-                    string roofline = string.Create(Inv,
-                        $"DuRNN {Roofline.Achieved(a, macs):F1} GFLOP/s; sgemm here: {gemm.sequential:F1} GFLOP/s at {B}×{H}×{H} (the sequential step), {gemm.batched:F1} at {t * B}×{H}×{H} (all steps); DuRNN takes {100 * Roofline.Fraction(a, macs, gemm):F0} % of the time-bound those GEMMs set");
-                    Add(new Row($"{Report.ModeLabel(mode)} DuRNN / nn.LSTM", $"T={t}", bound, ratios, a, b, roofline));
-                }
-            }
-
-            using (var durnn = new Workload(ModelSpec.DuRnnFast, 5000, B, H, layers: 2))
-            using (var lstm = new Workload(ModelSpec.Lstm, 5000, B, H, layers: 2))
-            {
-                var (ratios, a, b) = Pairs(durnn.TrainStep, lstm.TrainStep);
-                Add(new Row("training step (fwd+bwd) DuRNN / nn.LSTM", "2 layers, T=5000", 0.6, ratios, a, b, null));
-            }
-
-            using (var stack = new Workload(ModelSpec.DuRnnFast, 2000, B, H, layers: 2))
-            {
-                var (ratios, a, b) = Pairs(() => OnThreads(2, stack.TrainStep), () => OnThreads(1, stack.TrainStep));
-                Add(new Row("DuRNN fwd+bwd on 2 threads / on 1 thread", "2 layers, T=2000", 0.65, ratios, a, b, null));
-            }
-
-            Add(StreamingRow());
-
-            List<MemoryResult>? memory = withMemory ? MemoryProbe.Measure(MemoryProbe.Models, progress) : null;
-            bool busy = meter.WasBusy();
-            string load = meter.Describe(loadBefore);
-
-            output.WriteLine($"Targets: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {Machine.Describe()}");
-            output.WriteLine($"Load: {load}");
-            if (busy)
-                output.WriteLine("WARNING: other processes competed for the CPU during this run: the ratios are not benchmarks (nn.LSTM's threaded kernels suffer more from it than DuRNN).");
-            output.WriteLine();
-            output.WriteLine("| target | cell | bound | median of pair ratios (min–max, pairs) | DuRNN ms | baseline ms | |");
-            output.WriteLine("|---|---|---:|---:|---:|---:|---|");
-            foreach (var r in rows)
-                output.WriteLine(string.Create(Inv,
-                    $"| {r.Name} | {r.Cell} | ≤ {r.Bound:0.0#} | {r.Median:F2} ({r.Ratios.Min():F2}–{r.Ratios.Max():F2}, {r.Ratios.Length}) | {Ms(r.MedianA)} | {Ms(r.MedianB)} | {(r.Met ? "met" : "not met")} |"));
-            bool memoryMet = true;
-            if (memory is not null)
-            {
-                var d = memory.First(m => m.Model == ModelSpec.DuRnnFast);
-                var l = memory.First(m => m.Model == ModelSpec.Lstm);
-                double ratio = d.IncreaseMb / l.IncreaseMb;
-                memoryMet = ratio <= 0.5;
-                output.WriteLine(string.Create(Inv,
-                    $"| peak memory of a training step (peak RSS − RSS before, child processes) DuRNN / nn.LSTM | 2 layers, T=5000 | ≤ 0.5 | {ratio:F2} (one run each) | {d.IncreaseMb:F0} MB | {l.IncreaseMb:F0} MB | {(memoryMet ? "met" : "not met")} |"));
-            }
-            output.WriteLine();
-            output.WriteLine("Roofline (1 layer, DuRNN's run of each row above; GFLOP counted from the equations, see Roofline.cs):");
-            foreach (var r in rows.Where(r => r.Roofline is not null))
-                output.WriteLine($"- {r.Name}, {r.Cell}: {r.Roofline}");
-            return (rows.All(r => r.Met) && memoryMet, busy);
-        }
-
-        /// <summary>The streaming row: per-call times (ms) of one-step calls, DuRNN against nn.LSTM.</summary>
-        public static Row StreamingRow()
-        {
-            using var durnn = new Streaming(ModelKind.DuRnn, H);
-            using var lstm = new Streaming(ModelKind.Lstm, H);
-            var (ratios, a, b) = Pairs(durnn.Run, lstm.Run);
-            return new Row("streaming inference per call DuRNN / nn.LSTM", $"B=1, T=1 per call, {Streaming.Calls} calls a run", 0.5, ratios,
-                a / Streaming.Calls, b / Streaming.Calls, null);
-        }
-
         /// <summary>
-        /// One warm-up run of each, then pairs in alternating order until <see cref="MinPairs"/> pairs and
-        /// <see cref="PerRow"/> are reached (or <see cref="MaxPairs"/>). Returns the ratios and both medians (ms).
+        /// Measures every target as <paramref name="settings"/> say, prints the report to <paramref name="output"/>
+        /// (progress to <paramref name="progress"/>), writes the report files when asked to; returns the results.
         /// </summary>
-        private static (double[] ratios, double medianA, double medianB) Pairs(Action a, Action b)
+        public static TargetRunResult Run(TargetSettings settings, TextWriter output, TextWriter progress)
         {
-            a();
-            b();
-            var ratios = new List<double>();
-            var ta = new List<double>();
-            var tb = new List<double>();
             var clock = Stopwatch.StartNew();
-            var sw = new Stopwatch();
-            double Time(Action action)
+            var result = new TargetRunResult(settings, TargetPlan.Build(settings), GitState.Read(), DateTime.UtcNow);
+            var plan = result.Plan;
+
+            for (int run = 0; run < settings.Runs; run++)
             {
-                sw.Restart();
-                action();
-                return sw.Elapsed.TotalMilliseconds;
+                string loadBefore = Machine.LoadAverage();
+                var meter = new CpuMeter();
+                for (int g = 0; g < plan.Groups.Count; g++)
+                    MeasureGroup(result, g, run, progress, clock);
+                if (settings.WithMemory)
+                    MeasureMemory(result, run, progress);
+                result.Loads.Add(new PhaseLoad($"run {run + 1}", meter.OtherCores(), meter.Describe(loadBefore)));
+                progress.WriteLine($"run {run + 1}/{settings.Runs} done: {result.Loads[^1].Description}");
             }
-            for (int i = 0; i < MaxPairs && (i < MinPairs || clock.Elapsed < PerRow); i++)
+
+            if (settings.Separate)
             {
-                double x, y;
-                if (i % 2 == 0) { x = Time(a); y = Time(b); }
-                else { y = Time(b); x = Time(a); }
-                ta.Add(x);
-                tb.Add(y);
-                ratios.Add(x / y);
+                string loadBefore = Machine.LoadAverage();
+                var meter = new CpuMeter();
+                foreach (int g in plan.SeparateGroups(settings.Smoke))
+                    MeasureSeparately(result, g, progress, clock);
+                result.Loads.Add(new PhaseLoad("separate processes", meter.OtherCores(), meter.Describe(loadBefore)));
             }
-            return (ratios.ToArray(), Quick.Median(ta), Quick.Median(tb));
+
+            result.Duration = clock.Elapsed;
+            var report = new TargetReport(result);
+            report.Write(output);
+            if (settings.WriteFiles)
+            {
+                foreach (var file in report.WriteFiles(settings.ResolvedOutputDirectory))
+                    progress.WriteLine($"wrote {file}");
+            }
+            return result;
         }
 
-        private static string Ms(double ms) => ms.ToString(ms < 1 ? "F3" : "F1", Inv);
-
-        private static void OnThreads(int threads, Action action)
+        /// <summary>The streaming row alone (--streaming): one interleaved measurement, printed as one line.</summary>
+        public static void StreamingOnly(TextWriter output)
         {
-            torch.set_num_threads(threads);
-            try { action(); }
-            finally { Machine.ConfigureTorch(); }
+            var settings = new TargetSettings { Runs = 1, Separate = false, WithMemory = false, WriteFiles = false };
+            var plan = TargetPlan.Build(settings);
+            int row = plan.Rows.ToList().FindIndex(r => plan.Groups.ElementAtOrDefault(r.Group)?.Cells[0].Task == TaskKind.Streaming);
+            var result = new TargetRunResult(settings, plan, new GitState("unknown", false), DateTime.UtcNow);
+            MeasureGroup(result, plan.Rows[row].Group, 0, TextWriter.Null, Stopwatch.StartNew());
+            var r = result.Rows[row].Runs[0]!;
+            output.WriteLine(string.Create(Inv,
+                $"{plan.Rows[row].Name}: median of pair ratios {r.Value:F3} (min {r.Ratios!.Min():F3}, max {r.Ratios!.Max():F3}); per call {r.A * 1000:F1} µs vs {r.B * 1000:F1} µs"));
+        }
+
+        /// <summary>One interleaved measurement of group <paramref name="g"/> in run <paramref name="run"/>: its ratio and roofline rows.</summary>
+        private static void MeasureGroup(TargetRunResult result, int g, int run, TextWriter progress, Stopwatch clock)
+        {
+            var group = result.Plan.Groups[g];
+            progress.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] run {run + 1}/{result.Settings.Runs}: {group.Title} (interleaved: {string.Join(" | ", group.Cells.Select(c => c.ModelLabel))})");
+            var cells = new List<IMeasurable>();
+            double[][] times;
+            try
+            {
+                foreach (var spec in group.Cells) cells.Add(spec.Create());
+                times = Interleaved.Measure(cells, group.Cells.Select(c => c.Threads).ToList(), result.Settings.Policy);
+            }
+            finally
+            {
+                foreach (var c in cells) c.Dispose();
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+            var medians = times.Select((t, i) => Quick.Median(t) / group.Cells[i].RunDivisor).ToArray();
+
+            for (int i = 0; i < result.Rows.Count; i++)
+            {
+                var row = result.Rows[i].Row;
+                if (row.Group != g) continue;
+                RowRun figure;
+                if (row.Kind == RowKind.Ratio)
+                {
+                    var ratios = Interleaved.Ratios(times, 0, row.Baseline);
+                    figure = new RowRun(Quick.Median(ratios), ratios, medians[0], medians[row.Baseline], null, null);
+                    progress.WriteLine(string.Create(Inv,
+                        $"  {row.Name}, {row.Cell}: median ratio {figure.Value:F3} (min {ratios.Min():F3}, max {ratios.Max():F3}, {ratios.Length} rounds; {medians[0]:F3} ms vs {medians[row.Baseline]:F3} ms)"));
+                }
+                else
+                {
+                    var a = group.Cells[0];
+                    var macs = Roofline.MultiplyAdds(a.Mode, a.T, a.B, a.I, a.H, a.H);
+                    var gemm = Roofline.Measure(a.T, a.B, a.H);
+                    double bound = Roofline.BoundMs(macs, gemm);
+                    string detail = string.Create(Inv,
+                        $"DuRNN {Roofline.Achieved(medians[0], macs):F1} GFLOP/s in {medians[0]:F1} ms; sgemm here: {gemm.sequential:F1} GFLOP/s at {a.B}×{a.H}×{a.H} (the sequential step), {gemm.batched:F1} at {a.T * a.B}×{a.H}×{a.H} (all steps); those GEMMs alone would take {bound:F1} ms");
+                    figure = new RowRun(bound / medians[0], null, medians[0], null, bound, detail);
+                    progress.WriteLine($"  {row.Name}, {row.Cell}: {row.Format(figure.Value)} ({detail})");
+                }
+                result.Rows[i].Runs[run] = figure;
+            }
+        }
+
+        /// <summary>The memory row in run <paramref name="run"/>: one child process per model.</summary>
+        private static void MeasureMemory(TargetRunResult result, int run, TextWriter progress)
+        {
+            var memory = MemoryProbe.Measure(MemoryProbe.Models, progress, result.Settings.StackLength);
+            result.Memory.Add(memory);
+            var d = memory.First(m => m.Model == ModelSpec.DuRnnFast);
+            var l = memory.First(m => m.Model == ModelSpec.Lstm);
+            int i = result.Rows.ToList().FindIndex(r => r.Row.Kind == RowKind.Memory);
+            result.Rows[i].Runs[run] = new RowRun(d.IncreaseMb / l.IncreaseMb, null, d.IncreaseMb, l.IncreaseMb, null,
+                string.Create(Inv, $"DuRNN {d.IncreaseMb:F0} MB (before {d.BaselineMb:F0}, peak {d.PeakMb:F0}), nn.LSTM {l.IncreaseMb:F0} MB (before {l.BaselineMb:F0}, peak {l.PeakMb:F0})"));
+        }
+
+        /// <summary>The separate-process figures of group <paramref name="g"/>'s rows.</summary>
+        private static void MeasureSeparately(TargetRunResult result, int g, TextWriter progress, Stopwatch clock)
+        {
+            var group = result.Plan.Groups[g];
+            var s = result.Settings;
+            progress.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] separate processes: {group.Title} ({s.SeparateRounds} rounds, {s.ChildRuns} timed runs a child)");
+            var childMedians = SeparateProcess.Measure(group.Cells, s.SeparateRounds, s.ChildRuns, progress);
+            var medians = childMedians.Select((m, i) => Quick.Median(m) / group.Cells[i].RunDivisor).ToArray();
+            foreach (var r in result.Rows.Where(r => r.Row.Group == g))
+            {
+                if (r.Row.Kind == RowKind.Ratio)
+                {
+                    r.Separate = medians[0] / medians[r.Row.Baseline];
+                    r.SeparateMedians = (medians[0], medians[r.Row.Baseline]);
+                }
+                else if (r.Row.Kind == RowKind.Roofline && r.MedianBoundMs is double bound)
+                {
+                    r.Separate = bound / medians[0];
+                    r.SeparateMedians = (medians[0], null);
+                }
+                if (r.Separate is double sep)
+                    progress.WriteLine($"  {r.Row.Name}, {r.Row.Cell}: separate processes {r.Row.Format(sep)}");
+            }
         }
     }
 }
