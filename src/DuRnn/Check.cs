@@ -66,6 +66,17 @@ namespace DuRnn
                 throw new ArgumentOutOfRangeException(name, value, $"{name} must be at most {MaxElements} (2^31 − 1, the kernels' index range); got {value}.");
         }
 
+        /// <summary>The most weights a stack may hold (2^36, about 275 GB in float32): an absurd stack fails with its numbers, not in the allocator.</summary>
+        internal const long MaxStackWeights = 1L << 36;
+
+        /// <summary>A stack of <paramref name="numLayers"/> layers holding <paramref name="weights"/> weights in all must stay within <see cref="MaxStackWeights"/>.</summary>
+        internal static void StackWeights(double weights, long numLayers, long hiddenSize, long inputSize, bool bidirectional)
+        {
+            if (weights > MaxStackWeights)
+                throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers,
+                    $"{numLayers} layers of hidden size {hiddenSize} (input {inputSize}, {(bidirectional ? 2 : 1)} direction(s)) would hold about {weights:G3} weights; at most 2^36 are supported.");
+        }
+
         /// <summary>A weight of <paramref name="rows"/> × <paramref name="columns"/> must hold at most <see cref="MaxElements"/> elements.</summary>
         internal static void WeightElements(long rows, long columns, string name, string what)
         {
@@ -88,12 +99,18 @@ namespace DuRnn
 
         // ---- the options of each module, checked once at its public constructor ----
 
-        internal static Checked ShortTermOptions(long inputSize, long shortTermSize, ShortTermActivation activation, ScalarType? dtype)
+        /// <param name="inputSize">I.</param>
+        /// <param name="shortTermSize">S.</param>
+        /// <param name="activation">φ.</param>
+        /// <param name="dtype">The parameters' dtype, if given.</param>
+        /// <param name="sizeName">The option that set S, named in errors: "shortTermSize", or "hiddenSize" when S = H by default.</param>
+        internal static Checked ShortTermOptions(long inputSize, long shortTermSize, ShortTermActivation activation, ScalarType? dtype,
+            string sizeName = "shortTermSize")
         {
             Size(inputSize, nameof(inputSize));
-            Size(shortTermSize, nameof(shortTermSize));
+            Size(shortTermSize, sizeName);
             WeightElements(shortTermSize, inputSize, nameof(inputSize), "W_s");
-            WeightElements(shortTermSize, shortTermSize, nameof(shortTermSize), "U_s");
+            WeightElements(shortTermSize, shortTermSize, sizeName, "U_s");
             Activation(activation, nameof(activation));
             FloatingDType(dtype, nameof(dtype));
             return default;
@@ -129,7 +146,7 @@ namespace DuRnn
             Size(hiddenSize, nameof(hiddenSize));
             if (shortTermSize is long s) Size(s, nameof(shortTermSize));
             long size = shortTermSize ?? hiddenSize;
-            ShortTermOptions(inputSize, size, activation, dtype);
+            ShortTermOptions(inputSize, size, activation, dtype, shortTermSize is null ? nameof(hiddenSize) : nameof(shortTermSize));
             return LongTermOptions(size, hiddenSize, mag, maxSequenceLength, longTermInputWeightStd, nameof(longTermInputWeightStd), dtype);
         }
 

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using System.Reflection.Metadata;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using FluentAssertions;
@@ -16,8 +17,12 @@ namespace DuRnn.Tests
     /// The package as users get it: pack DuRnn, then build and run consumer projects that know nothing of this
     /// repository, against the .nupkg from a local folder feed and a fresh NuGet packages folder (so no copy of a
     /// package that an earlier build fixed or extracted can help). One consumer references DuRnn directly and runs
-    /// the README's training loop verbatim; the other reaches DuRnn only through a class-library project. Both must
-    /// load TorchSharp's native library on Debian 12 through the fix the package carries (buildTransitive).
+    /// the training loop of the README.md inside the package (the package page a consumer reads), verbatim; the other
+    /// reaches DuRnn only through a class-library project. Both must load TorchSharp's native library on Debian 12
+    /// through the fix the package carries (buildTransitive). The package's contents: its README.md is
+    /// src/DuRnn/PACKAGE.md, whose links are all absolute http(s) URLs (a relative link leads nowhere on a package
+    /// page); CHANGELOG.md has an entry for the version Directory.Build.props gives (the test packs a version of its
+    /// own); the symbols package's PDB embeds the source of every document, each under the deterministic /_/ root.
     /// </summary>
     [Collection("Sequential")]
     public sealed class PackageTests : IDisposable
@@ -36,14 +41,17 @@ namespace DuRnn.Tests
         public void PackageRunsTheReadmeLoopDirectlyAndThroughALibraryProject()
         {
             string root = Path.GetDirectoryName(TestData.FindRepositoryFile("DuRnn.sln"))!;
-            // A version of its own, so no NuGet cache can serve an older build of the same version.
-            string version = $"0.0.0-test{DateTime.UtcNow:yyyyMMddHHmmss}";
+            // A version of its own, so no NuGet cache can serve an older build of the same version (unique, not from the clock).
+            string version = $"0.0.0-test{Guid.NewGuid():N}"[..22];
             string feed = Path.Combine(_work, "feed");
             Run("dotnet", $"pack \"{Path.Combine(root, "src", "DuRnn")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
             string nupkg = Path.Combine(feed, $"DuRnn.{version}.nupkg");
+            string snupkg = Path.Combine(feed, $"DuRnn.{version}.snupkg");
             File.Exists(nupkg).Should().BeTrue();
-            File.Exists(Path.Combine(feed, $"DuRnn.{version}.snupkg")).Should().BeTrue("a symbols package is produced");
+            File.Exists(snupkg).Should().BeTrue("a symbols package is produced");
             CheckPackageContents(nupkg, version, File.ReadAllText(Path.Combine(root, "src", "DuRnn", "buildTransitive", "DuRnn.targets")));
+            string packageReadme = CheckPackagePage(nupkg, root);
+            CheckSymbols(snupkg, root);
 
             // The consumers restore into a packages folder of their own. Their sources: the feed with DuRnn, and the
             // packages folder this test run restored from (TorchSharp-cpu and its dependencies), read as a local
@@ -59,15 +67,17 @@ namespace DuRnn.Tests
                 </configuration>
                 """);
 
-            // 1. A console app with the README's two package references and its training loop, verbatim.
+            // 1. A console app with the package page's two package references and its training loop, verbatim (then one
+            //    line that says the loop ran to its end).
             string direct = Path.Combine(_work, "Direct");
             Directory.CreateDirectory(direct);
             File.WriteAllText(Path.Combine(direct, "Direct.csproj"), ConsoleProject(References(("DuRnn", version), ("TorchSharp-cpu", "0.107.0"))));
-            File.WriteAllText(Path.Combine(direct, "Program.cs"), ReadmeTrainingLoop(root));
+            const string Done = "the package README's training loop ran to its end";
+            File.WriteAllText(Path.Combine(direct, "Program.cs"), TrainingLoop(packageReadme) + $"\nConsole.WriteLine(\"{Done}\");\n");
             string output = Run("dotnet", "run -c Release", direct, environment);
+            output.Should().Contain(Done);
             var losses = Regex.Matches(output, @"^loss (\S+)$", RegexOptions.Multiline).Select(m => double.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
-            losses.Should().HaveCount(3, "the README's loop prints one loss per batch and has three batches");
-            losses.Should().OnlyContain(l => double.IsFinite(l) && l >= 0);
+            losses.Where(l => !(double.IsFinite(l) && l >= 0)).Should().BeEmpty("a loss the loop prints is finite");
 
             // 2. A console app that reaches DuRnn (and TorchSharp) only through a class library it references.
             string library = Path.Combine(_work, "Library");
@@ -120,13 +130,93 @@ namespace DuRnn.Tests
             }
         }
 
-        /// <summary>The first C# block under the README's "Example: a training loop" heading.</summary>
-        private static string ReadmeTrainingLoop(string root)
+        /// <summary>The training loop of a package page: its first C# block, which must be a complete training step loop.</summary>
+        private static string TrainingLoop(string readme)
         {
-            string readme = File.ReadAllText(Path.Combine(root, "README.md"));
-            var match = Regex.Match(readme, @"^## Example: a training loop\s*?\n.*?^```csharp\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline);
-            match.Success.Should().BeTrue("the README has a training-loop example");
-            return match.Groups[1].Value;
+            var match = Regex.Match(readme, @"^```csharp\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline);
+            match.Success.Should().BeTrue("the package's README.md shows C# code");
+            string loop = match.Groups[1].Value;
+            loop.Should().Contain("using DuRnn;").And.Contain("optimizer.step()").And.Contain("ApplyConstraints()",
+                "the package's README.md opens with a complete training loop that keeps the constraints");
+            return loop;
+        }
+
+        /// <summary>
+        /// The package page and the changelog: README.md in the package is src/DuRnn/PACKAGE.md; every Markdown link in it
+        /// (inline, reference definition, autolink, HTML href/src; outside code) is an absolute http(s) URL; its install
+        /// snippet names the version of Directory.Build.props; CHANGELOG.md is src/DuRnn/CHANGELOG.md and has an entry
+        /// for that version. Returns the package's README.md.
+        /// </summary>
+        private string CheckPackagePage(string nupkg, string root)
+        {
+            using var zip = ZipFile.OpenRead(nupkg);
+            string Entry(string name)
+            {
+                var entry = zip.GetEntry(name);
+                entry.Should().NotBeNull($"the package holds {name}");
+                using var reader = new StreamReader(entry!.Open());
+                return reader.ReadToEnd();
+            }
+            string readme = Entry("README.md");
+            readme.Should().Be(File.ReadAllText(Path.Combine(root, "src", "DuRnn", "PACKAGE.md")), "the package page is PACKAGE.md");
+
+            string prose = Regex.Replace(readme, @"^```.*?^```", "", RegexOptions.Multiline | RegexOptions.Singleline);
+            prose = Regex.Replace(prose, @"`[^`\n]*`", "");
+            var links = Regex.Matches(prose, @"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+""[^""]*"")?\s*\)").Select(m => m.Groups[1].Value)
+                .Concat(Regex.Matches(prose, @"^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", RegexOptions.Multiline).Select(m => m.Groups[1].Value))
+                .Concat(Regex.Matches(prose, @"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]*)>").Select(m => m.Groups[1].Value))
+                .Concat(Regex.Matches(prose, @"\b(?:href|src)\s*=\s*[""']([^""']*)[""']", RegexOptions.IgnoreCase).Select(m => m.Groups[1].Value))
+                .ToList();
+            _output.WriteLine($"package page links: {string.Join(", ", links)}");
+            links.Should().NotBeEmpty("the package page links to the papers and TorchSharp");
+            links.Should().OnlyContain(l => Regex.IsMatch(l, @"^https?://[^\s/]+\.[^\s/]+"),
+                "on a package page a relative link leads nowhere: every link must be an absolute http(s) URL");
+
+            var props = XDocument.Load(Path.Combine(root, "Directory.Build.props"));
+            string packageVersion = props.Descendants().Single(e => e.Name.LocalName == "Version").Value.Trim();
+            packageVersion.Should().MatchRegex(@"^\d+\.\d+\.\d+");
+            readme.Should().Contain($"<PackageReference Include=\"DuRnn\" Version=\"{packageVersion}\" />",
+                "the install snippet of the package page names the version being packed");
+
+            string changelog = Entry("CHANGELOG.md");
+            changelog.Should().Be(File.ReadAllText(Path.Combine(root, "src", "DuRnn", "CHANGELOG.md")));
+            changelog.Should().MatchRegex($@"(?m)^##\s+\[?{Regex.Escape(packageVersion)}\]?(\s|$)",
+                $"the changelog has an entry for {packageVersion}, the version of Directory.Build.props");
+            return readme;
+        }
+
+        /// <summary>The custom debug information kind of a document's embedded source (Portable PDB specification).</summary>
+        private static readonly Guid EmbeddedSource = new("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
+
+        /// <summary>
+        /// The symbols package: lib/net8.0/DuRnn.pdb, a Portable PDB in which every document's path starts with /_/
+        /// (the build folder mapped away, src/Packaging.props) and every document carries its source embedded; and
+        /// every C# file of src/DuRnn is among them.
+        /// </summary>
+        private void CheckSymbols(string snupkg, string root)
+        {
+            using var zip = ZipFile.OpenRead(snupkg);
+            var entry = zip.GetEntry("lib/net8.0/DuRnn.pdb");
+            entry.Should().NotBeNull("the symbols package holds the library's PDB");
+            using var pdb = new MemoryStream();
+            using (var stream = entry!.Open())
+                stream.CopyTo(pdb);
+            pdb.Position = 0;
+            using var provider = MetadataReaderProvider.FromPortablePdbStream(pdb);
+            var reader = provider.GetMetadataReader();
+            var documents = reader.Documents.Select(h => (path: reader.GetString(reader.GetDocument(h).Name),
+                embedded: reader.GetCustomDebugInformation(h).Any(c => reader.GetGuid(reader.GetCustomDebugInformation(c).Kind) == EmbeddedSource))).ToList();
+            _output.WriteLine($"DuRnn.pdb: {documents.Count} documents, {documents.Count(d => d.embedded)} with embedded source, e.g. {documents[0].path}");
+            documents.Should().NotBeEmpty();
+            documents.Where(d => !d.path.StartsWith("/_/", StringComparison.Ordinal)).Select(d => d.path).Should().BeEmpty("every document path is deterministic, under /_/");
+            documents.Where(d => !d.embedded).Select(d => d.path).Should().BeEmpty("every document's source is embedded");
+
+            string source = Path.Combine(root, "src", "DuRnn");
+            var expected = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(source, f).Replace(Path.DirectorySeparatorChar, '/'))
+                .Where(f => !f.StartsWith("bin/", StringComparison.Ordinal) && !f.StartsWith("obj/", StringComparison.Ordinal))
+                .Select(f => "/_/src/DuRnn/" + f);
+            expected.Should().BeSubsetOf(documents.Select(d => d.path), "every source file of the library is in the PDB");
         }
 
         private static string ConsoleProject(string items) => $"""
@@ -208,11 +298,9 @@ namespace DuRnn.Tests
             using var process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{file} {arguments} did not finish within 8 minutes.");
-            }
+            // No time limit: how long a restore or a build takes depends on the machine's load, never on the package;
+            // a hang is for the test runner's hang detection (dotnet test --blame-hang-timeout) to report.
+            process.WaitForExit();
             string output = stdout.Result + stderr.Result;
             _output.WriteLine($"$ {file} {arguments}   (exit code {process.ExitCode})\n{output}");
             return (process.ExitCode, output);

@@ -12,7 +12,10 @@ namespace DuRnn.Tests
     /// <summary>
     /// Streaming: step-wise (T = 1 per call) and chunked calls carrying the <see cref="DuRNNState"/> equal one call
     /// over the whole sequence, for every implementation (Reference, Batched, Fused); truncated backpropagation through time with
-    /// <see cref="DuRNNState.Detach"/> trains chunk by chunk and no gradient crosses a detach.
+    /// <see cref="DuRNNState.Detach"/> trains chunk by chunk and no gradient crosses a detach. That holds for
+    /// unidirectional stacks only: a bidirectional stack streamed in chunks differs from one call (its backward
+    /// direction needs the future), as the README says and
+    /// <see cref="ABidirectionalStackStreamedInChunksDiffersFromOneCallInItsBackwardHalf"/> pins for both stack kinds.
     /// </summary>
     /// <remarks>
     /// Tolerances (float64): rtol 1e-10, atol 1e-12, as in <see cref="ImplementationParityTests"/>: the calls run the
@@ -91,6 +94,57 @@ namespace DuRnn.Tests
             TensorAssert.Close(torch.cat(chunks, time), whole, Rtol, Atol, $"{implementation}: chunked output");
             TensorAssert.Close(state.ShortTerm, wholeState.ShortTerm, Rtol, Atol, $"{implementation}: chunked s_n");
             TensorAssert.Close(state.LongTerm, wholeState.LongTerm, Rtol, Atol, $"{implementation}: chunked h_n");
+        }
+
+        /// <summary>
+        /// Streaming equals one call only for a unidirectional stack (for both kinds and every implementation that is
+        /// <see cref="ApiTests.TwoHalvesWithTheStateCarriedOverEqualTheWhole"/>): the backward direction reads each chunk
+        /// from its own end, without the steps that come after it. A one-layer bidirectional stack fed in two chunks with
+        /// the state carried over gives one call's forward half (the forward direction is a unidirectional stack, to the
+        /// same tolerance as above) and another backward half: at the end of every chunk but the last, the backward
+        /// direction starts where one call would have the whole future behind it. In a 2-layer bidirectional stack the
+        /// difference reaches the forward half too, since layer 2 reads layer 1's backward half: the output differs from
+        /// one call in both halves, already within the first chunk. "Differs": by more than 1e-3 at the worst element
+        /// (O(1) random weights; equality would be within 1e-12).
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestData.KindAndImplementationCases), MemberType = typeof(TestData))]
+        public void ABidirectionalStackStreamedInChunksDiffersFromOneCallInItsBackwardHalf(StackKind kind, DuRNNImplementation implementation)
+        {
+            using var scope = torch.NewDisposeScope();
+            torch.manual_seed(kind == StackKind.DuRNN ? 74 : 75);
+            const long T = 10, B = 3, I = 4, H = 5, Cut = 6;
+            var x = torch.randn(T, B, I, dtype: F64);
+
+            foreach (long layers in new long[] { 1, 2 })
+            {
+                var spec = new StackSpec(I, H, layers) { Bidirectional = true, DType = F64 };
+                using var model = StackUnderTest.Create(kind, kind == StackKind.DuRNN ? spec with { ShortTermSize = 4 } : spec);
+                model.Implementation = implementation;
+                model.Randomize();
+                model.eval();
+                var (whole, _) = model.Call(x);
+                var (first, carried) = model.Call(x[..(int)Cut]);
+                var (second, _) = model.Call(x[(int)Cut..], carried);
+                var streamed = torch.cat(new[] { first, second });
+                streamed.shape.Should().Equal(whole.shape);
+
+                double MaxDifference(Tensor a, Tensor b) => (a - b).abs().max().item<double>();
+                var forward = (streamed[.., .., ..(int)H], whole[.., .., ..(int)H]);
+                var backward = (streamed[.., .., (int)H..], whole[.., .., (int)H..]);
+                _output.WriteLine($"{kind} {implementation}, {layers} layer(s): max |streamed − one call| forward {MaxDifference(forward.Item1, forward.Item2):G3}, backward {MaxDifference(backward.Item1, backward.Item2):G3}");
+                if (layers == 1)
+                {
+                    TensorAssert.Close(forward.Item1, forward.Item2, Rtol, Atol, $"{kind} {implementation}: forward half, streamed = one call");
+                    MaxDifference(backward.Item1, backward.Item2).Should().BeGreaterThan(1e-3, "the backward direction needs the steps after the chunk");
+                }
+                else
+                {
+                    MaxDifference(forward.Item1[..(int)Cut], forward.Item2[..(int)Cut]).Should().BeGreaterThan(1e-3,
+                        "layer 2's forward direction reads layer 1's backward half, which differs within the first chunk");
+                    MaxDifference(backward.Item1, backward.Item2).Should().BeGreaterThan(1e-3, "the backward direction needs the steps after the chunk");
+                }
+            }
         }
 
         [Fact]

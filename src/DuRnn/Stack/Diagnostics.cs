@@ -79,8 +79,9 @@ namespace DuRnn
                 for (int t = 0; t < projected.Length; t++) states[t] = s = layer.ShortTerm.Step(projected[t], s);
                 var g = layer.Gate.call(x, torch.stack(states));
                 using var half = 0.5.ToScalar();
-                result.Add(new GateStatistics(l, g.mean().item<float>(), g.gt(half).to(ScalarType.Float32).mean().item<float>(),
-                    g.min().item<float>(), g.max().item<float>()));
+                var g64 = g.to_type(ScalarType.Float64);                    // any floating dtype of the model
+                result.Add(new GateStatistics(l, g64.mean().item<double>(), g.gt(half).to_type(ScalarType.Float64).mean().item<double>(),
+                    g64.min().item<double>(), g64.max().item<double>()));
             }
             return result;
         }

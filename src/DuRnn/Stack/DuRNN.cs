@@ -71,8 +71,9 @@ namespace DuRnn
             : base(nameof(DuRNN),
                 StackOptions.Create(inputSize, hiddenSize, numLayers, mag, maxSequenceLength, longMemoryLastLayer, batchNorm,
                     residual, batchFirst, dropout, bidirectional, longTermInputWeightStd, device, dtype),
-                LayerFactory(inputSize, hiddenSize, shortTermSize, activation, shortTermConstraint ?? ShortTermConstraint.Default, mag,
-                    maxSequenceLength, longMemoryLastLayer, longTermInputWeightStd, device, dtype),
+                LayerFactory(inputSize, hiddenSize, numLayers, bidirectional, shortTermSize, activation,
+                    shortTermConstraint ?? ShortTermConstraint.Default, mag, maxSequenceLength, longMemoryLastLayer, longTermInputWeightStd,
+                    device, dtype),
                 new StateLayout<DuRNNState>(new[] { "state.ShortTerm", "state.LongTerm" }, new[] { shortTermSize ?? hiddenSize, hiddenSize },
                     state => new[] { state.ShortTerm, state.LongTerm }, parts => new DuRNNState(parts[0], parts[1])))
         {
@@ -92,12 +93,21 @@ namespace DuRnn
         public ShortTermConstraint ShortTermConstraint { get; }
 
         /// <summary>Checks the DuRNN's own options and returns the factory of its layers (layer l, its input size, last?).</summary>
-        private static Func<long, long, bool, DuRNNLayer> LayerFactory(long inputSize, long hiddenSize, long? shortTermSize, ShortTermActivation activation,
-            ShortTermConstraint constraint, double mag, long? maxSequenceLength, bool longMemoryLastLayer, double? longTermInputWeightStd,
-            Device? device, ScalarType? dtype)
+        /// <remarks>Every layer's weights are checked here, before any is allocated: the first layer's read the input (S × I),
+        /// the others read D·H features (S × D·H), and all of them at most <see cref="Check.MaxStackWeights"/> in all.</remarks>
+        private static Func<long, long, bool, DuRNNLayer> LayerFactory(long inputSize, long hiddenSize, long numLayers, bool bidirectional,
+            long? shortTermSize, ShortTermActivation activation, ShortTermConstraint constraint, double mag, long? maxSequenceLength,
+            bool longMemoryLastLayer, double? longTermInputWeightStd, Device? device, ScalarType? dtype)
         {
             var options = Check.LayerOptions(inputSize, hiddenSize, shortTermSize, activation, mag, maxSequenceLength,
                 longTermInputWeightStd, dtype);
+            long s = shortTermSize ?? hiddenSize, features = (bidirectional ? 2 : 1) * hiddenSize;
+            if (numLayers > 1)
+            {
+                Check.WeightElements(s, features, nameof(hiddenSize), "W_s and W_gx of the layers after the first");
+            }
+            double Layer(long input) => 2.0 * s * input + 2.0 * s * s + (double)hiddenSize * s;
+            Check.StackWeights((bidirectional ? 2 : 1) * (Layer(inputSize) + (numLayers - 1) * Layer(features)), numLayers, hiddenSize, inputSize, bidirectional);
             return (l, layerInputSize, last) => new DuRNNLayer(layerInputSize, hiddenSize, shortTermSize, activation, constraint, mag,
                 maxSequenceLength, longMemoryLastLayer && last, longTermInputWeightStd, device, dtype, options);
         }

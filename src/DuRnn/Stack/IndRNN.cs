@@ -1,3 +1,4 @@
+using System;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,13 +68,28 @@ namespace DuRnn
             : base(nameof(IndRNN),
                 StackOptions.Create(inputSize, hiddenSize, numLayers, mag, maxSequenceLength, longMemoryLastLayer, batchNorm,
                     residual, batchFirst, dropout, bidirectional, longTermInputWeightStd, device, dtype),
-                (l, layerInputSize, last) => new LongTermCell(layerInputSize, hiddenSize, mag, maxSequenceLength,
-                    longMemoryLastLayer && last, longTermInputWeightStd, device, dtype,
-                    Check.LongTermOptions(layerInputSize, hiddenSize, mag, maxSequenceLength, longTermInputWeightStd,
-                        nameof(longTermInputWeightStd), dtype)),
+                LayerFactory(inputSize, hiddenSize, numLayers, bidirectional, mag, maxSequenceLength, longMemoryLastLayer,
+                    longTermInputWeightStd, device, dtype),
                 new StateLayout<Tensor>(new[] { "h0" }, new[] { hiddenSize }, h => new[] { h }, parts => parts[0]))
         {
             RegisterComponents();
+        }
+
+        /// <summary>
+        /// Checks every layer's weights before any is allocated — the first layer's W is H × I, the others' H × D·H, at most
+        /// <see cref="Check.MaxStackWeights"/> in all — and returns the factory of the layers (layer l, its input size, last?).
+        /// </summary>
+        private static Func<long, long, bool, LongTermCell> LayerFactory(long inputSize, long hiddenSize, long numLayers, bool bidirectional,
+            double mag, long? maxSequenceLength, bool longMemoryLastLayer, double? longTermInputWeightStd, Device? device, ScalarType? dtype)
+        {
+            var options = Check.LongTermOptions(inputSize, hiddenSize, mag, maxSequenceLength, longTermInputWeightStd,
+                nameof(longTermInputWeightStd), dtype);
+            long features = (bidirectional ? 2 : 1) * hiddenSize;
+            if (numLayers > 1)
+                Check.WeightElements(hiddenSize, features, nameof(hiddenSize), "The input weights of the layers after the first");
+            Check.StackWeights((bidirectional ? 2 : 1) * (double)hiddenSize * (inputSize + (numLayers - 1) * features), numLayers, hiddenSize, inputSize, bidirectional);
+            return (l, layerInputSize, last) => new LongTermCell(layerInputSize, hiddenSize, mag, maxSequenceLength,
+                longMemoryLastLayer && last, longTermInputWeightStd, device, dtype, options);
         }
     }
 }

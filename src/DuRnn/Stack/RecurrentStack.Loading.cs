@@ -49,7 +49,7 @@ namespace DuRnn
             var own = state_dict();
             var saved = new Dictionary<string, Tensor>(StringComparer.Ordinal);
             var seen = new List<(string key, bool known)>();
-            string? current = null;
+            string? current = null, lastKey = null;
             try
             {
                 long entries = SavedFormat.ReadCount(reader);
@@ -57,7 +57,7 @@ namespace DuRnn
                 {
                     current = null;
                     string key = reader.ReadString();
-                    current = key;
+                    current = lastKey = key;
                     if (saved.ContainsKey(key))
                         throw new InvalidDataException($"The saved module holds '{key}' twice; nothing was loaded.");
                     own.TryGetValue(key, out var target);
@@ -67,9 +67,11 @@ namespace DuRnn
             }
             catch (EndOfStreamException e)
             {
-                throw new InvalidDataException(current is null
-                    ? "The saved module ends before its next key (the file is truncated); nothing was loaded."
-                    : $"The saved module ends inside '{current}' (the file is truncated); nothing was loaded.", e);
+                throw new InvalidDataException(current is not null
+                    ? $"The saved module ends inside '{current}' (the file is truncated); nothing was loaded."
+                    : lastKey is null
+                        ? "The saved module ends inside its first key (the file is truncated); nothing was loaded."
+                        : $"The saved module ends inside the key after '{lastKey}' (the file is truncated); nothing was loaded.", e);
             }
             StateDicts.CheckAndCopy(this, saved, strict, skip, nameof(reader));
             if (loadedParameters is not null)

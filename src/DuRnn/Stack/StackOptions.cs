@@ -22,14 +22,7 @@ namespace DuRnn
             Check.Size(inputSize, nameof(inputSize));
             Check.Size(hiddenSize, nameof(hiddenSize));
             Check.Size(numLayers, nameof(numLayers));
-            long directions = bidirectional ? 2 : 1;
-            Check.WeightElements(hiddenSize, directions * hiddenSize, nameof(hiddenSize), "A layer's input weights beyond the first layer");
-            // An absurd stack fails here with its numbers, not in the allocator: at most 2^36 weights in all (about
-            // 275 GB in float32), counting each layer as at least its H × D·H input weights.
-            double weights = (double)numLayers * directions * hiddenSize * Math.Max(inputSize, directions * hiddenSize);
-            if (weights > 1L << 36)
-                throw new ArgumentOutOfRangeException(nameof(numLayers), numLayers,
-                    $"{numLayers} layers of hidden size {hiddenSize} (input {inputSize}, {directions} direction(s)) would hold about {weights:G3} weights; at most 2^36 are supported.");
+            // Each stack's layer factory checks its layers' weights (their shapes are the layer type's) before any is made.
             Check.Mag(mag, nameof(mag));
             Check.MaxSequenceLength(maxSequenceLength, nameof(maxSequenceLength));
             Check.Dropout(dropout, nameof(dropout));
