@@ -22,7 +22,10 @@ namespace DuRnn
         /// in page faults, and DuRNN's step at T = 784, B = 128 went from 6.2–7.8 s to 3.1–3.9 s on a busy 2-core
         /// machine). The cost: the process keeps its peak memory (its resident size does not shrink after a large
         /// step). Equivalent to starting the process with <c>MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647</c>.
-        /// Call it once, at the start of a training program, before the first large tensor is allocated.
+        /// Call it once, at the start of a training program, before the first large tensor is allocated. Measured on a
+        /// quiet 2-core machine (separate processes, T = 5000, B = 32, H = 128, fwd+bwd): nn.LSTM 5 336 → 1 169 ms, DuRNN
+        /// 2 652 → 1 439 ms. It slows DuRNN's chunked inference somewhat (T = 2000, B = 32: 116 → 139 ms), so a program
+        /// that mostly runs inference may leave it off.
         /// </summary>
         /// <returns>True when the settings were applied (Linux with glibc); false elsewhere, where nothing changes.</returns>
         public static bool ReuseFreedMemory()
