@@ -6,7 +6,7 @@ using System.Linq;
 
 namespace DuRnn.Samples.ResultTables
 {
-    /// <summary>A CSV file written by one of the samples: a header line and rows of plain comma-separated fields.</summary>
+    /// <summary>A CSV file written by one of the samples or the benchmark: a header line and rows of comma-separated fields (RFC 4180 quoting).</summary>
     internal sealed class Csv
     {
         private readonly Dictionary<string, int> columns;
@@ -30,14 +30,37 @@ namespace DuRnn.Samples.ResultTables
         {
             var lines = File.ReadAllLines(path).Where(l => l.Length > 0).ToList();
             if (lines.Count == 0) throw new InvalidDataException($"{path} is empty.");
-            var header = lines[0].Split(',');
-            var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+            var header = Split(lines[0]);
+            var rows = lines.Skip(1).Select(Split).ToList();
             foreach (var row in rows)
             {
                 if (row.Length != header.Length)
                     throw new InvalidDataException($"{path}: a row has {row.Length} fields, the header {header.Length}.");
             }
             return new Csv(path, header, rows);
+        }
+
+        /// <summary>The fields of one line: comma-separated, a field in double quotes may hold commas ("" is a quote).</summary>
+        private static string[] Split(string line)
+        {
+            var fields = new List<string>();
+            var field = new System.Text.StringBuilder();
+            bool quoted = false;
+            for (int i = 0; i < line.Length; i++)
+            {
+                char c = line[i];
+                if (quoted)
+                {
+                    if (c == '"' && i + 1 < line.Length && line[i + 1] == '"') { field.Append('"'); i++; }
+                    else if (c == '"') quoted = false;
+                    else field.Append(c);
+                }
+                else if (c == '"') quoted = true;
+                else if (c == ',') { fields.Add(field.ToString()); field.Clear(); }
+                else field.Append(c);
+            }
+            fields.Add(field.ToString());
+            return fields.ToArray();
         }
 
         /// <summary>Whether the file has the column <paramref name="name"/>.</summary>

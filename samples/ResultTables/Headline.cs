@@ -29,6 +29,8 @@ namespace DuRnn.Samples.ResultTables
             }
             string lm = Path.Combine(root, Tables.CharLm, "kjv-summary.csv");
             if (File.Exists(lm)) text.Append(CharLm(Csv.Read(lm)));
+            string speed = Path.Combine(root, "tests/DuRnn.Benchmarks/results/targets-latest.csv");
+            if (File.Exists(speed)) text.Append(Speed(Csv.Read(speed), Path.Combine(root, "tests/DuRnn.Benchmarks/results/targets-latest.md")));
             return text.Length == 0 ? "- No committed results yet.\n" : text.ToString();
         }
 
@@ -71,6 +73,33 @@ namespace DuRnn.Samples.ResultTables
                 $"- **Character-level language model**, the King James Bible (about {minutes:0} minutes of one CPU core each, " +
                 $"equal parameter counts): test bits per character {list} (lower is better). " +
                 $"[Table](samples/CharLanguageModel/README.md#results).\n");
+        }
+
+        private static string Speed(Csv csv, string report)
+        {
+            string Median(string name, string cell) =>
+                csv.Rows.Where(r => csv.Text(r, "name") == name && csv.Text(r, "cell") == cell)
+                    .Select(r => csv.Number(r, "median")!.Value.ToString("0.00", Invariant)).FirstOrDefault() ?? "–";
+            string Separate(string name, string cell) =>
+                csv.Rows.Where(r => csv.Text(r, "name") == name && csv.Text(r, "cell") == cell)
+                    .Select(r => csv.Number(r, "separate")?.ToString("0.00", Invariant)).FirstOrDefault() ?? "–";
+            string Row(string prefix) => csv.Rows.Where(r => csv.Text(r, "name").StartsWith(prefix, StringComparison.Ordinal))
+                .Select(r => csv.Number(r, "median")!.Value.ToString("0.00", Invariant)).FirstOrDefault() ?? "–";
+            int targets = csv.Rows.Count(r => csv.Text(r, "bound").Length > 0 && csv.Text(r, "bound") != "–");
+            int met = csv.Rows.Count(r => csv.Text(r, "met") == "true");
+            string cpu = File.Exists(report)
+                ? File.ReadLines(report).FirstOrDefault(l => l.StartsWith("- CPU:", StringComparison.Ordinal))?[6..].Trim() ?? ""
+                : "";
+            bool avx512 = cpu.Contains("avx512f yes", StringComparison.Ordinal);
+            return string.Create(Invariant,
+                $"- **Speed** (the latest benchmark run, a {(avx512 ? "quiet AVX-512" : "quiet")} 2-core host, DuRNN and nn.LSTM timed alternately in one process, median of 3 runs): " +
+                $"a fwd+bwd pass takes {Median("fwd+bwd DuRNN / nn.LSTM", "T=500")}, {Median("fwd+bwd DuRNN / nn.LSTM", "T=2000")} and {Median("fwd+bwd DuRNN / nn.LSTM", "T=5000")} of nn.LSTM's time at T = 500, 2000, 5000 " +
+                $"(each model alone in its own process: {Separate("fwd+bwd DuRNN / nn.LSTM", "T=500")}, {Separate("fwd+bwd DuRNN / nn.LSTM", "T=2000")}, {Separate("fwd+bwd DuRNN / nn.LSTM", "T=5000")}) " +
+                $"(B = 32, H = 128), inference {Median("inference DuRNN / nn.LSTM", "T=500")}, {Median("inference DuRNN / nn.LSTM", "T=2000")}, {Median("inference DuRNN / nn.LSTM", "T=5000")}, " +
+                $"a streaming call {Row("streaming inference")}; in the samples' configurations at equal parameter counts a training step takes " +
+                $"{Row("Fashion-MNIST pixels training step DuRNN 2×128 / nn.LSTM")} (Fashion-MNIST pixels) and {Row("language model training step DuRNN 2×256 / nn.LSTM")} (language model) of nn.LSTM's time " +
+                $"and {Row("Fashion-MNIST pixels training step DuRNN 2×128 / nn.GRU")} and {Row("language model training step DuRNN 2×256 / nn.GRU")} of nn.GRU's; " +
+                $"{met} of {targets} targets met by the worst run. [Latest run](tests/DuRnn.Benchmarks/results/targets-latest.md), [findings](tests/DuRnn.Benchmarks/README.md#findings-on-an-avx-512-host-issue-20-2026-12-02).\n");
         }
     }
 }
