@@ -68,8 +68,12 @@ namespace DuRnn.Tests
                     var loss = torch.nn.functional.mse_loss(readout.call(h[-1]), y);
                     optimizer.zero_grad();
                     loss.backward();
-                    torch.nn.utils.clip_grad_value_(parameters, 10);
-                    optimizer.step();
+                    // TorchSharp's Adam and clip pass numbers as Scalars a collection can free mid-call: none during them.
+                    NoGarbageCollection.Run(() =>
+                    {
+                        torch.nn.utils.clip_grad_value_(parameters, 10);
+                        optimizer.step();
+                    });
                     model.ApplyConstraints();
                 }
                 if (step % 50 == 0)
