@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# The long comparison runs of samples/README.md, resumable across sessions: each queue runs its models one after the
+# other on one torch thread, from a Release build copied aside (so that code changes do not touch a running job),
+# writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
+# ends; the next session runs the same command and continues from the checkpoints.
+#
+#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
+#   samples/long-runs.sh fashion    # Fashion-MNIST pixel and permuted, 4 models, 45 CPU-minutes each
+#   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
+#   samples/long-runs.sh tables     # redraw the plots from the CSVs and rewrite the README tables
+#
+# Two queues at a time at most on a 2-core machine. Budgets count CPU time (--budget-clock cpu), so a queue that
+# shares the cores still gets equal work per model; the adding problem counts steps.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+commit=$(git rev-parse --short HEAD)
+bin="${TMPDIR:-/tmp}/durnn-long-runs-$commit"
+
+build() { # project
+  if [ ! -x "$bin/$1/$1" ]; then
+    dotnet build "samples/$1" -c Release >/dev/null
+    mkdir -p "$bin" && cp -r "samples/$1/bin/Release/net10.0" "$bin/$1"
+  fi
+  echo "$bin/$1/$1"
+}
+
+adding() {
+  local exe; exe=$(build AddingProblem)
+  for run in "5000 1" "5000 2" "5000 3" "10000 1"; do
+    set -- $run
+    local out="$root/samples/AddingProblem/results/T$1-defaults/seed$2"; mkdir -p "$out"
+    [ -f "$out/done" ] && continue
+    local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
+    echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps 4000 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
+    "$exe" --model durnn --length "$1" --steps 4000 --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
+      --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && touch "$out/done"
+  done
+}
+
+fashion() {
+  local exe; exe=$(build SequentialFashionMnist)
+  for mode in pixel permuted; do
+    local out="$root/samples/SequentialFashionMnist/results/budget-45min/$mode"; mkdir -p "$out"
+    for m in durnn indrnn lstm gru; do
+      [ -f "$out/${mode}_${m}.done" ] && continue
+      echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode $mode --model $m --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 --checkpoint --resume --out samples/SequentialFashionMnist/results/budget-45min/$mode   (binary of $commit)" >> "$out/commands.txt"
+      "$exe" --mode "$mode" --model "$m" --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 \
+        --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/${mode}_${m}.done"
+    done
+  done
+}
+
+charlm() {
+  local exe; exe=$(build CharLanguageModel)
+  local out="$root/samples/CharLanguageModel/results/budget-30min"; mkdir -p "$out"
+  for m in durnn indrnn lstm gru; do
+    [ -f "$out/$m.done" ] && continue
+    echo "dotnet run -c Release --project samples/CharLanguageModel -- --model $m --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 --prompt 'And God said' --checkpoint --resume --out samples/CharLanguageModel/results/budget-30min   (binary of $commit)" >> "$out/commands.txt"
+    "$exe" --model "$m" --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 \
+      --prompt 'And God said' --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/$m.done"
+  done
+}
+
+tables() {
+  for d in samples/AddingProblem/results/T*-defaults/seed*; do
+    [ -d "$d" ] || continue
+    local T; T=$(basename "$(dirname "$d")" | sed 's/T\([0-9]*\)-.*/\1/')
+    [ -f "$d/adding-T$T-durnn.csv" ] && "$(build AddingProblem)" --plot-only --model durnn --length "$T" --out "$d" >/dev/null
+  done
+  for mode in pixel permuted; do
+    local d="samples/SequentialFashionMnist/results/budget-45min/$mode"
+    local models; models=$(for m in durnn indrnn lstm gru; do [ -f "$d/${mode}_${m}_summary.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+    [ -n "$models" ] && "$(build SequentialFashionMnist)" --mode "$mode" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
+  done
+  local d="samples/CharLanguageModel/results/budget-30min"
+  local models; models=$(for m in durnn indrnn lstm gru; do [ -f "$d/kjv-$m.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+  [ -n "$models" ] && "$(build CharLanguageModel)" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
+  dotnet run -c Release --project samples/ResultTables
+}
+
+case "${1:-}" in
+  adding|fashion|charlm|tables) "$1" ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
+esac
