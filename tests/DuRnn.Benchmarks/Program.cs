@@ -27,8 +27,9 @@ namespace DuRnn.Benchmarks
                                  then separate-process ratios; writes results/targets-<date>-<commit>.md, targets-latest.md
                                  and targets-latest.csv (see README.md)
               --runs N           with --targets: how many times the interleaved rows run (default 3)
-              --separate-rounds M, --child-runs K
-                                 with --targets: M rounds of one child process per cell, K timed runs a child (default 3, 5)
+              --separate-rounds M, --child-runs K, --child-warmups W
+                                 with --targets: M rounds of one child process per cell, K timed runs a child after W
+                                 untimed ones (default 3, 5, 4)
               --no-separate      with --targets: skip the separate-process figures
               --out DIR          with --targets: where the report files go (default tests/DuRnn.Benchmarks/results)
               --check            with --quick or --targets: exit 1 when the worst run misses a target, 3 when other
@@ -104,6 +105,7 @@ namespace DuRnn.Benchmarks
             int? runs = TakeInt("--runs", 1);
             int? rounds = TakeInt("--separate-rounds", 1);
             int? childRuns = TakeInt("--child-runs", 1);
+            int? childWarmups = TakeInt("--child-warmups", 0);
             string? outDir = TakeValue("--out");
             Machine.ConfigureTorch();
             if (Take("--streaming"))
@@ -130,6 +132,7 @@ namespace DuRnn.Benchmarks
                     Separate = !noSeparate && !quick,
                     SeparateRounds = rounds ?? (smoke ? 1 : 3),
                     ChildRuns = childRuns ?? (smoke ? 1 : 5),
+                    ChildWarmups = childWarmups ?? (smoke ? 1 : 4),
                     WithMemory = withMemory,
                     WriteFiles = !quick,
                     OutputDirectory = outDir,

@@ -22,9 +22,9 @@ namespace DuRnn.Benchmarks
 
         /// <summary>
         /// Parent side: <paramref name="rounds"/> rounds of one child per cell, each timing <paramref name="runs"/> runs
-        /// after one warm-up run. Returns the child medians (ms per run), [cell][round].
+        /// after <paramref name="warmups"/> untimed ones. Returns the child medians (ms per run), [cell][round].
         /// </summary>
-        public static double[][] Measure(IReadOnlyList<CellSpec> cells, int rounds, int runs, TextWriter progress)
+        public static double[][] Measure(IReadOnlyList<CellSpec> cells, int rounds, int runs, int warmups, TextWriter progress)
         {
             var medians = cells.Select(_ => new List<double>()).ToArray();
             for (int round = 0; round < rounds; round++)
@@ -32,7 +32,7 @@ namespace DuRnn.Benchmarks
                 for (int j = 0; j < cells.Count; j++)
                 {
                     int i = round % 2 == 0 ? j : cells.Count - 1 - j;
-                    var kv = ChildProcess.Run(cells[i].ToArgs(runs, warmup: 1), Tag);
+                    var kv = ChildProcess.Run(cells[i].ToArgs(runs, warmup: warmups), Tag);
                     double median = double.Parse(kv["median_ms"], CultureInfo.InvariantCulture);
                     medians[i].Add(median);
                     progress.WriteLine(string.Create(CultureInfo.InvariantCulture,

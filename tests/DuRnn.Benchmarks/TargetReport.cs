@@ -44,7 +44,7 @@ namespace DuRnn.Benchmarks
                 $"\"median\" = the median of the {s.Runs} runs' figures, \"worst\" = the worst of them; a target is met only when the worst run meets it."));
             w.WriteLine(s.Separate
                 ? string.Create(Inv,
-                    $"- Separate processes: {s.SeparateRounds} round(s) of one child process per cell (A B, B A, …), each one warm-up and {s.ChildRuns} timed runs, its median; " +
+                    $"- Separate processes: {s.SeparateRounds} round(s) of one child process per cell (A B, B A, …), each {s.ChildWarmups} warm-up run(s) and {s.ChildRuns} timed runs, its median; " +
                     $"the ratio of the median child medians{(s.Smoke ? "; --smoke: only the first group of each kind" : "")}. Agree: |interleaved median / separate − 1| ≤ {RowResult.AgreeWithin * 100:F0} %.")
                 : "- Separate processes: not measured (--no-separate).");
             w.WriteLine(string.Create(Inv, $"- CPU other processes took (flagged above {CpuMeter.BusyCores:F2} cores): ") +

@@ -20,8 +20,14 @@ namespace DuRnn.Benchmarks
         /// <summary>M: separate-process rounds per row, one child per cell each (--separate-rounds M, default 3).</summary>
         public int SeparateRounds { get; init; } = 3;
 
-        /// <summary>K: timed runs per child, after one warm-up run (--child-runs K, default 5).</summary>
+        /// <summary>K: timed runs per child, after <see cref="ChildWarmups"/> warm-up runs (--child-runs K, default 5).</summary>
         public int ChildRuns { get; init; } = 5;
+
+        /// <summary>
+        /// W: untimed runs per child before the timed ones (--child-warmups W, default 4): a fresh process's first
+        /// runs are 1.5–3× slower while its heap grows (measured 2026-12-02, also with tiered compilation off).
+        /// </summary>
+        public int ChildWarmups { get; init; } = 4;
 
         /// <summary>Whether the memory case (child processes) runs (--no-memory skips it).</summary>
         public bool WithMemory { get; init; } = true;

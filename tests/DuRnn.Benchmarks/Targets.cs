@@ -146,8 +146,8 @@ namespace DuRnn.Benchmarks
         {
             var group = result.Plan.Groups[g];
             var s = result.Settings;
-            progress.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] separate processes: {group.Title} ({s.SeparateRounds} rounds, {s.ChildRuns} timed runs a child)");
-            var childMedians = SeparateProcess.Measure(group.Cells, s.SeparateRounds, s.ChildRuns, progress);
+            progress.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] separate processes: {group.Title} ({s.SeparateRounds} rounds, {s.ChildRuns} timed runs a child after {s.ChildWarmups} untimed)");
+            var childMedians = SeparateProcess.Measure(group.Cells, s.SeparateRounds, s.ChildRuns, s.ChildWarmups, progress);
             var medians = childMedians.Select((m, i) => Quick.Median(m) / group.Cells[i].RunDivisor).ToArray();
             foreach (var r in result.Rows.Where(r => r.Row.Group == g))
             {
