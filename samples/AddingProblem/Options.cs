@@ -67,7 +67,7 @@ namespace DuRnn.Samples.AddingProblem
         public int Seed { get; init; } = 1;
 
         /// <summary>The folder for the CSV files and the plot.</summary>
-        public string OutputDirectory { get; init; } = DefaultOutputDirectory();
+        public string OutputDirectory { get; init; } = SampleFolders.DefaultOutputDirectory();
 
         /// <summary>Evaluate on the test set every this many training steps.</summary>
         public int EvalEvery { get; init; } = 50;
@@ -105,19 +105,6 @@ namespace DuRnn.Samples.AddingProblem
             ModelKind.IndRnnScaled => "indrnn-scaled",
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
-
-        /// <summary>
-        /// samples/AddingProblem/out (ignored by git) when the sample's source folder, recorded at build time, still
-        /// exists; ./out otherwise.
-        /// </summary>
-        private static string DefaultOutputDirectory()
-        {
-            string? projectDir = typeof(Options).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
-            return projectDir is not null && Directory.Exists(projectDir)
-                ? Path.Combine(projectDir, "out")
-                : Path.Combine(Environment.CurrentDirectory, "out");
-        }
     }
 
     /// <summary>

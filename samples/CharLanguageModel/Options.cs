@@ -79,7 +79,7 @@ namespace DuRnn.Samples.CharLanguageModel
         public int? Threads { get; init; }
 
         /// <summary>The folder for the CSV files, the plot, the generated text and the checkpoints.</summary>
-        public string OutputDirectory { get; init; } = DefaultOutputDirectory();
+        public string OutputDirectory { get; init; } = SampleFolders.DefaultOutputDirectory();
 
         /// <summary>Whether --checkpoint was given: save a checkpoint after every evaluation.</summary>
         public bool Checkpoint { get; init; }
@@ -131,19 +131,6 @@ namespace DuRnn.Samples.CharLanguageModel
             foreach (char c in name)
                 text.Append(char.IsAsciiLetterOrDigit(c) || c == '-' || c == '_' ? c : '_');
             return text.Length > 0 ? text.ToString() : "text";
-        }
-
-        /// <summary>
-        /// samples/CharLanguageModel/out (ignored by git) when the sample's source folder, recorded at build time, still
-        /// exists; ./out otherwise.
-        /// </summary>
-        private static string DefaultOutputDirectory()
-        {
-            string? projectDir = typeof(Options).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
-            return projectDir is not null && Directory.Exists(projectDir)
-                ? Path.Combine(projectDir, "out")
-                : Path.Combine(Environment.CurrentDirectory, "out");
         }
     }
 

@@ -49,23 +49,10 @@ namespace DuRnn.Samples.DistributedTraining
         public int Threads { get; init; } = 1;
 
         /// <summary>The folder for the CSV file (written by rank 0).</summary>
-        public string OutputDirectory { get; init; } = DefaultOutputDirectory();
+        public string OutputDirectory { get; init; } = SampleFolders.DefaultOutputDirectory();
 
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
-
-        /// <summary>
-        /// samples/DistributedTraining/out (ignored by git) when the sample's source folder, recorded at build time,
-        /// still exists; ./out otherwise.
-        /// </summary>
-        private static string DefaultOutputDirectory()
-        {
-            string? projectDir = typeof(Options).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
-            return projectDir is not null && Directory.Exists(projectDir)
-                ? Path.Combine(projectDir, "out")
-                : Path.Combine(Environment.CurrentDirectory, "out");
-        }
     }
 
     /// <summary>

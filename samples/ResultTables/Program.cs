@@ -60,9 +60,7 @@ namespace DuRnn.Samples.ResultTables
         /// <summary>The repository root: two folders above this project's source folder, or the current folder.</summary>
         internal static string DefaultRoot()
         {
-            string? projectDir = typeof(Program).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
-            return projectDir is not null && Directory.Exists(projectDir)
+            return SampleFolders.ProjectDirectory is string projectDir
                 ? Path.GetFullPath(Path.Combine(projectDir, "..", ".."))
                 : Environment.CurrentDirectory;
         }

@@ -112,7 +112,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public string DataDirectory { get; init; } = DebianDataDirectory;
 
         /// <summary>The folder for the CSV files and the plots.</summary>
-        public string OutputDirectory { get; init; } = DefaultOutputDirectory();
+        public string OutputDirectory { get; init; } = SampleFolders.DefaultOutputDirectory();
 
         /// <summary>torch.set_num_threads.</summary>
         public int Threads { get; init; } = 2;
@@ -140,19 +140,6 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>MAG used when --mag is not given: 2 in row mode, 5 in the pixel modes (IndRNN's pixel MNIST).</summary>
         public static double DefaultMag(SequenceMode mode) => mode == SequenceMode.Row ? 2 : 5;
-
-        /// <summary>
-        /// samples/SequentialFashionMnist/out (ignored by git) when the sample's source folder, recorded at build time,
-        /// still exists; ./out otherwise.
-        /// </summary>
-        private static string DefaultOutputDirectory()
-        {
-            string? projectDir = typeof(Options).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-                .FirstOrDefault(a => a.Key == "ProjectDirectory")?.Value;
-            return projectDir is not null && Directory.Exists(projectDir)
-                ? Path.Combine(projectDir, "out")
-                : Path.Combine(Environment.CurrentDirectory, "out");
-        }
     }
 
     /// <summary>
