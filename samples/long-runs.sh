@@ -7,9 +7,10 @@
 #   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
 #   samples/long-runs.sh fashion    # Fashion-MNIST pixel and permuted, 4 models, 45 CPU-minutes each
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
+#   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
 #   samples/long-runs.sh tables     # redraw the plots from the CSVs and rewrite the README tables
 #
-# Two queues at a time at most on a 2-core machine. Budgets count CPU time (--budget-clock cpu), so a queue that
+# Two long queues at a time at most on a 2-core machine (the short lr-sweep may run as a third: it only slows the others). Budgets count CPU time (--budget-clock cpu), so a queue that
 # shares the cores still gets equal work per model; the adding problem counts steps.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,6 +63,19 @@ charlm() {
   done
 }
 
+lr_sweep() { # issue 15.4: the same short sweep for every model, not for DuRNN alone
+  local exe; exe=$(build CharLanguageModel)
+  for lr in 5e-4 2e-3 8e-3; do
+    local out="$root/samples/CharLanguageModel/results/lr-sweep-3min/lr-$lr"; mkdir -p "$out"
+    for m in durnn indrnn lstm gru; do
+      [ -f "$out/$m.done" ] && continue
+      echo "dotnet run -c Release --project samples/CharLanguageModel -- --model $m --lr $lr --budget-minutes 3 --budget-clock cpu --eval-minutes 1 --threads 1 --seed 1 --generate 0 --out samples/CharLanguageModel/results/lr-sweep-3min/lr-$lr   (binary of $commit)" >> "$out/commands.txt"
+      "$exe" --model "$m" --lr "$lr" --budget-minutes 3 --budget-clock cpu --eval-minutes 1 --threads 1 --seed 1 \
+        --generate 0 --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/$m.done"
+    done
+  done
+}
+
 tables() {
   for d in samples/AddingProblem/results/T*-defaults/seed*; do
     [ -d "$d" ] || continue
@@ -81,5 +95,6 @@ tables() {
 
 case "${1:-}" in
   adding|fashion|charlm|tables) "$1" ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  lr-sweep) lr_sweep ;;
+  *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
