@@ -476,5 +476,38 @@ namespace DuRnn.Tests
             lengths.IsInvalid.Should().BeFalse("the lengths belong to the caller");
             foreach (var part in initial) part.Dispose();
         }
+
+        /// <summary>
+        /// A call whose input holds NaN (so every output of the fused nodes does) leaks nothing either: the fused nodes'
+        /// outputs are told from their temporaries by reference. Before, they were looked up in sets with the
+        /// default comparer, which calls TorchSharp's <c>Tensor.Equals</c> — <c>torch.equal</c>, a scan of the whole
+        /// tensor that is false for a tensor holding NaN even against itself — so such outputs were detached from
+        /// every scope and leaked (and every call scanned each (T, B, ·) output and temporary once more).
+        /// </summary>
+        [Theory]
+        [MemberData(nameof(TestData.KindAndImplementationCases), MemberType = typeof(TestData))]
+        public void CallsOnNaNLeakNothing(StackKind kind, DuRNNImplementation implementation)
+        {
+            torch.manual_seed(91);
+            const long T = 7, B = 3, I = 4, H = 6;
+            using var model = StackUnderTest.Create(kind, new StackSpec(I, H, 2));
+            model.Implementation = implementation;
+            using var x = torch.randn(T, B, I);
+            x[2, 1, 0] = torch.tensor(double.NaN);
+            long before = 0;
+            for (int step = 0; step < 4; step++)
+            {
+                // After the first call: the latest graph's nodes keep a few tensors until the next call replaces them.
+                if (step == 1) before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+                using var scope = torch.NewDisposeScope();
+                var (y, state) = model.Call(x);
+                torch.isnan(y).any().item<bool>().Should().BeTrue("NaN in the input reaches the output");
+                var loss = y.sum();
+                foreach (var part in state) loss = loss + part.sum();
+                loss.backward();
+            }
+            DisposeScopeManager.Statistics.ThreadTotalLiveCount.Should().Be(before,
+                $"forward and backward of a {implementation} {kind} on NaN leave no tensor behind once their scope is disposed (the count stays flat from the second call to the fourth)");
+        }
     }
 }

@@ -16,6 +16,9 @@ namespace DuRnn.Fused
     /// So <see cref="Apply"/> runs <c>apply</c> in a scope of its own, detaches the templates (the node disposes them
     /// itself when the graph is freed), disposes the forward's temporaries and hands the outputs to the caller's scope.
     /// A node's forward calls <see cref="ForwardDone"/> last, which marks what it created.
+    /// The sets compare by reference: TorchSharp's <c>Tensor.Equals</c> is <c>torch.equal</c>, a scan of both tensors
+    /// that is false for a tensor holding NaN even against itself (such outputs were once taken for templates and
+    /// leaked; <c>ApiTests.CallsOnNaNLeakNothing</c>).
     /// </summary>
     internal static class NodeOutputs
     {
@@ -35,8 +38,8 @@ namespace DuRnn.Fused
             try
             {
                 var outputs = apply();
-                var keep = new HashSet<IDisposable>(outputs);
-                var forward = t_forward ?? new HashSet<IDisposable>();
+                var keep = new HashSet<IDisposable>(outputs, ReferenceEqualityComparer.Instance);
+                var forward = t_forward ?? new HashSet<IDisposable>(ReferenceEqualityComparer.Instance);
                 var templates = scope.DisposablesView.Where(d => !keep.Contains(d) && !forward.Contains(d)).ToList();
                 scope.Detach(templates);
                 scope.MoveToOuter(outputs);
@@ -51,7 +54,7 @@ namespace DuRnn.Fused
         /// <summary>Called by a node's forward as its last step: everything in the scope so far is the forward's.</summary>
         internal static void ForwardDone()
         {
-            if (t_scope is not null) t_forward = new HashSet<IDisposable>(t_scope.DisposablesView);
+            if (t_scope is not null) t_forward = new HashSet<IDisposable>(t_scope.DisposablesView, ReferenceEqualityComparer.Instance);
         }
     }
 }
