@@ -90,6 +90,11 @@ tables() {
   local d="samples/CharLanguageModel/results/budget-30min"
   local models; models=$(for m in durnn indrnn lstm gru; do [ -f "$d/kjv-$m.csv" ] && printf '%s,' $m; done | sed 's/,$//')
   [ -n "$models" ] && "$(build CharLanguageModel)" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
+  for d in samples/CharLanguageModel/results/lr-sweep-3min/lr-*; do
+    [ -d "$d" ] || continue
+    models=$(for m in durnn indrnn lstm gru; do [ -f "$d/kjv-$m.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+    [ -n "$models" ] && "$(build CharLanguageModel)" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
+  done
   dotnet run -c Release --project samples/ResultTables
 }
 

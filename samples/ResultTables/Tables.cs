@@ -25,6 +25,12 @@ namespace DuRnn.Samples.ResultTables
         /// <summary>The language model's equal-budget comparison's folder.</summary>
         public const string CharLm = "samples/CharLanguageModel/results/budget-30min";
 
+        /// <summary>The language model's learning-rate sweep: one folder lr-RATE per rate.</summary>
+        public const string CharLmSweep = "samples/CharLanguageModel/results/lr-sweep-3min";
+
+        /// <summary>The models in the order the tables list them.</summary>
+        private static readonly string[] ModelOrder = { "durnn", "indrnn", "lstm", "gru" };
+
         /// <summary>The tables by name.</summary>
         public static readonly IReadOnlyDictionary<string, Func<string, string>> All = new Dictionary<string, Func<string, string>>
         {
@@ -36,6 +42,7 @@ namespace DuRnn.Samples.ResultTables
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
             ["charlm-budget"] = CharLmBudget,
             ["charlm-samples"] = CharLmSamples,
+            ["charlm-lr-sweep"] = CharLmSweepTable,
             ["headline"] = Headline.Bullets,
         };
 
@@ -92,6 +99,40 @@ namespace DuRnn.Samples.ResultTables
             });
             return Regions.Table(new[] { "model", "layers × hidden", "parameters", "CPU s / step", "steps reached",
                 "validation bpc", "test bpc" }, rows) + Beside(root, CharLm);
+        }
+
+        /// <summary>
+        /// The learning-rate sweep: a row per model, a column per rate, each cell the validation bits per character at the
+        /// end of the short budget (and the steps it reached); the best rate of each model in bold.
+        /// </summary>
+        public static string CharLmSweepTable(string root)
+        {
+            string dir = Path.Combine(root, CharLmSweep);
+            var rates = Directory.Exists(dir)
+                ? Directory.GetDirectories(dir, "lr-*")
+                    .Select(d => (dir: d, text: Path.GetFileName(d)["lr-".Length..]))
+                    .Where(r => File.Exists(Path.Combine(r.dir, "kjv-summary.csv")))
+                    .Select(r => (r.dir, r.text, value: double.Parse(r.text, Invariant)))
+                    .OrderBy(r => r.value).ToList()
+                : new();
+            if (rates.Count == 0) return $"No committed sweep in `{CharLmSweep}` yet.\n";
+            var cells = new Dictionary<(string model, string rate), (double bpc, int steps)>();
+            foreach (var rate in rates)
+            {
+                var csv = Csv.Read(Path.Combine(rate.dir, "kjv-summary.csv"));
+                foreach (var r in csv.Rows)
+                    cells[(csv.Text(r, "model"), rate.text)] = (csv.Number(r, "valid_bpc")!.Value, (int)csv.Number(r, "steps")!.Value);
+            }
+            var rows = ModelOrder.Where(m => rates.Any(r => cells.ContainsKey((m, r.text)))).Select(model =>
+            {
+                double best = rates.Where(r => cells.ContainsKey((model, r.text))).Min(r => cells[(model, r.text)].bpc);
+                return (IReadOnlyList<string>)new[] { model }.Concat(rates.Select(r =>
+                    cells.TryGetValue((model, r.text), out var c)
+                        ? (c.bpc == best ? $"**{c.bpc.ToString("0.000", Invariant)}**" : c.bpc.ToString("0.000", Invariant)) + $" ({c.steps})"
+                        : "not run")).ToArray();
+            });
+            return Regions.Table(new[] { "model" }.Concat(rates.Select(r => $"lr {r.text}: validation bpc (steps)")).ToArray(), rows)
+                + Beside(root, CharLmSweep);
         }
 
         /// <summary>The first lines each model generated.</summary>
