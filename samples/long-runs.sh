@@ -84,15 +84,15 @@ tables() {
   done
   for mode in pixel permuted; do
     local d="samples/SequentialFashionMnist/results/budget-45min/$mode"
-    local models; models=$(for m in durnn indrnn lstm gru; do [ -f "$d/${mode}_${m}_summary.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+    local models; models=$(for m in durnn indrnn lstm gru; do if [ -f "$d/${mode}_${m}_summary.csv" ]; then printf '%s,' $m; fi; done | sed 's/,$//')
     [ -n "$models" ] && "$(build SequentialFashionMnist)" --mode "$mode" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
   done
   local d="samples/CharLanguageModel/results/budget-30min"
-  local models; models=$(for m in durnn indrnn lstm gru; do [ -f "$d/kjv-$m.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+  local models; models=$(for m in durnn indrnn lstm gru; do if [ -f "$d/kjv-$m.csv" ]; then printf '%s,' $m; fi; done | sed 's/,$//')
   [ -n "$models" ] && "$(build CharLanguageModel)" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
   for d in samples/CharLanguageModel/results/lr-sweep-3min/lr-*; do
     [ -d "$d" ] || continue
-    models=$(for m in durnn indrnn lstm gru; do [ -f "$d/kjv-$m.csv" ] && printf '%s,' $m; done | sed 's/,$//')
+    models=$(for m in durnn indrnn lstm gru; do if [ -f "$d/kjv-$m.csv" ]; then printf '%s,' $m; fi; done | sed 's/,$//')
     [ -n "$models" ] && "$(build CharLanguageModel)" --model "$models" --plot-only --budget-clock cpu --out "$d" >/dev/null
   done
   dotnet run -c Release --project samples/ResultTables

@@ -5,9 +5,13 @@ using System.Linq;
 
 namespace DuRnn.Samples.ResultTables
 {
-    /// <summary>One model of a committed Fashion-MNIST comparison (its <c>{mode}_{model}_summary.csv</c>).</summary>
+    /// <summary>
+    /// One model of a committed Fashion-MNIST comparison (its <c>{mode}_{model}_summary.csv</c>, rewritten at every
+    /// evaluation); <see cref="Finished"/> when its run ended (the marker <c>{mode}_{model}.done</c> that
+    /// samples/long-runs.sh writes when the sample exits normally).
+    /// </summary>
     internal sealed record FashionModel(string Model, string Description, long Parameters, int Steps, double Epochs,
-        double Seconds, double CpuSeconds, double FinalAccuracy, double BestAccuracy, int BestStep);
+        double Seconds, double CpuSeconds, double FinalAccuracy, double BestAccuracy, int BestStep, bool Finished);
 
     /// <summary>Reads the Fashion-MNIST sample's per-model summaries.</summary>
     internal static class FashionRuns
@@ -28,7 +32,7 @@ namespace DuRnn.Samples.ResultTables
                 models.Add(new FashionModel(model, csv.Text(r, "description"), (long)csv.Number(r, "parameters")!.Value,
                     (int)csv.Number(r, "steps")!.Value, csv.Number(r, "epochs")!.Value, csv.Number(r, "seconds")!.Value,
                     csv.Number(r, "cpu_seconds")!.Value, csv.Number(r, "test_acc")!.Value, csv.Number(r, "best_test_acc")!.Value,
-                    (int)csv.Number(r, "best_step")!.Value));
+                    (int)csv.Number(r, "best_step")!.Value, File.Exists(Path.Combine(root, folder, $"{mode}_{model}.done"))));
             }
             return models;
         }

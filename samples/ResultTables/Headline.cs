@@ -50,8 +50,9 @@ namespace DuRnn.Samples.ResultTables
         private static string Fashion(string mode, IReadOnlyList<FashionModel> models)
         {
             string name0 = mode == "pixel" ? "pixel by pixel" : "permuted pixel by pixel";
-            if (models.Count < 4)
-                return $"- **Sequential Fashion-MNIST, {name0}** (T = 784, equal budgets): in progress, {models.Count} of 4 models trained so far. [Table](samples/SequentialFashionMnist/README.md#equal-budget-comparison-t--784).\n";
+            int finished = models.Count(m => m.Finished);
+            if (finished < 4)
+                return $"- **Sequential Fashion-MNIST, {name0}** (T = 784, equal budgets): in progress, {finished} of 4 models trained so far. [Table](samples/SequentialFashionMnist/README.md#equal-budget-comparison-t--784).\n";
             double minutes = Math.Round(models.Min(m => m.CpuSeconds) / 60);
             var ranked = models.OrderByDescending(m => m.FinalAccuracy).ToList();
             string list = string.Join(", ", ranked.Select(m => $"{m.Description} {Tables.Percent(m.FinalAccuracy)}"));

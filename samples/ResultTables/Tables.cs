@@ -74,7 +74,7 @@ namespace DuRnn.Samples.ResultTables
             if (models.Count == 0) return $"No committed run in `{Fashion}/{mode}` yet.\n";
             var rows = models.Select(m => (IReadOnlyList<string>)new[]
             {
-                m.Description, m.Parameters.ToString("N0", Invariant), m.Steps == 0 ? "—" : (m.CpuSeconds / m.Steps).ToString("0.00", Invariant),
+                m.Finished ? m.Description : $"{m.Description} (in progress)", m.Parameters.ToString("N0", Invariant), m.Steps == 0 ? "—" : (m.CpuSeconds / m.Steps).ToString("0.00", Invariant),
                 m.Steps.ToString(Invariant), m.Epochs.ToString("0.00", Invariant), (m.CpuSeconds / 60).ToString("0.0", Invariant),
                 Percent(m.FinalAccuracy), $"{Percent(m.BestAccuracy)} ({m.BestStep})",
             });
