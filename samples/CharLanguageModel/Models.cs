@@ -40,6 +40,22 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>The number of trainable values.</summary>
         public long ParameterCount => parameters().Sum(p => p.numel());
 
+        /// <summary>
+        /// The recurrent stack's output (T, B, H) for the characters (T, B), before the read-out, and the state to carry
+        /// on: what <see cref="forward"/> feeds the read-out, and what <see cref="UnitActivity"/> measures.
+        /// </summary>
+        public abstract (Tensor output, CarriedState state) Recurrent(Tensor chars, CarriedState? state);
+
+        /// <summary>The read-out: logits (T, B, V) from the stack's output.</summary>
+        protected abstract Tensor ReadOut(Tensor output);
+
+        /// <inheritdoc/>
+        public sealed override (Tensor logits, CarriedState state) forward(Tensor chars, CarriedState? state)
+        {
+            var (output, next) = Recurrent(chars, state);
+            return (ReadOut(output), next);
+        }
+
         /// <summary>Projects constrained parameters after an optimizer step (DuRNN and IndRNN; nothing for the others).</summary>
         public virtual void ApplyConstraints()
         {
@@ -93,12 +109,15 @@ namespace DuRnn.Samples.CharLanguageModel
         }
 
         /// <inheritdoc/>
-        public override (Tensor logits, CarriedState state) forward(Tensor chars, CarriedState? state)
+        public override (Tensor output, CarriedState state) Recurrent(Tensor chars, CarriedState? state)
         {
             var start = state is null ? null : new DuRNNState(state.Tensors[0], state.Tensors[1]);
             var (output, next) = rnn.call(embedding.call(chars), start);
-            return (readout.call(output), new CarriedState(next.ShortTerm, next.LongTerm));
+            return (output, new CarriedState(next.ShortTerm, next.LongTerm));
         }
+
+        /// <inheritdoc/>
+        protected override Tensor ReadOut(Tensor output) => readout.call(output);
 
         /// <inheritdoc/>
         public override void ApplyConstraints() => rnn.ApplyConstraints();
@@ -135,11 +154,14 @@ namespace DuRnn.Samples.CharLanguageModel
         }
 
         /// <inheritdoc/>
-        public override (Tensor logits, CarriedState state) forward(Tensor chars, CarriedState? state)
+        public override (Tensor output, CarriedState state) Recurrent(Tensor chars, CarriedState? state)
         {
             var (output, h) = rnn.call(embedding.call(chars), state?.Tensors[0]);
-            return (readout.call(output), new CarriedState(h));
+            return (output, new CarriedState(h));
         }
+
+        /// <inheritdoc/>
+        protected override Tensor ReadOut(Tensor output) => readout.call(output);
 
         /// <inheritdoc/>
         public override void ApplyConstraints() => rnn.ApplyConstraints();
@@ -173,11 +195,14 @@ namespace DuRnn.Samples.CharLanguageModel
         }
 
         /// <inheritdoc/>
-        public override (Tensor logits, CarriedState state) forward(Tensor chars, CarriedState? state)
+        public override (Tensor output, CarriedState state) Recurrent(Tensor chars, CarriedState? state)
         {
             var (output, h, c) = rnn.call(embedding.call(chars), state is null ? null : (state.Tensors[0], state.Tensors[1]));
-            return (readout.call(output), new CarriedState(h, c));
+            return (output, new CarriedState(h, c));
         }
+
+        /// <inheritdoc/>
+        protected override Tensor ReadOut(Tensor output) => readout.call(output);
     }
 
     /// <summary>TorchSharp's nn.GRU (PyTorch's default initialisation) between the embedding and the read-out.</summary>
@@ -204,10 +229,13 @@ namespace DuRnn.Samples.CharLanguageModel
         }
 
         /// <inheritdoc/>
-        public override (Tensor logits, CarriedState state) forward(Tensor chars, CarriedState? state)
+        public override (Tensor output, CarriedState state) Recurrent(Tensor chars, CarriedState? state)
         {
             var (output, h) = rnn.call(embedding.call(chars), state?.Tensors[0]);
-            return (readout.call(output), new CarriedState(h));
+            return (output, new CarriedState(h));
         }
+
+        /// <inheritdoc/>
+        protected override Tensor ReadOut(Tensor output) => readout.call(output);
     }
 }

@@ -90,6 +90,12 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>Whether --plot-only was given: redraw the plot from the CSV files in --out, without training.</summary>
         public bool PlotOnly { get; init; }
 
+        /// <summary>
+        /// No training: load each model's checkpoint from the output folder and measure how many units of its last
+        /// recurrent layer are silent over the validation text (<see cref="UnitActivity"/>).
+        /// </summary>
+        public bool Diagnose { get; init; }
+
         /// <summary>Whether --quick was given (a tiny smoke-test configuration).</summary>
         public bool Quick { get; init; }
 
@@ -219,6 +225,10 @@ namespace DuRnn.Samples.CharLanguageModel
         public bool Resume { get; init; }
 
         /// <summary>--plot-only.</summary>
+        /// <summary>--diagnose.</summary>
+        [CommandOption("--diagnose"), Description("no training: load each --model's checkpoint from --out and count the silent units of its last recurrent layer over the validation text (written to {corpus}-{model}-units.csv; also done after every training run)")]
+        public bool Diagnose { get; init; }
+
         [CommandOption("--plot-only"), Description("no training: redraw the plot from the CSV files already in --out for --model (e.g. to combine models trained in separate runs)")]
         public bool PlotOnly { get; init; }
 
@@ -256,6 +266,7 @@ namespace DuRnn.Samples.CharLanguageModel
             return o with
             {
                 PlotOnly = PlotOnly,
+                Diagnose = Diagnose,
                 Checkpoint = Checkpoint || Resume,
                 Resume = Resume,
                 Models = CommandLine.Choices(Models, "--model", Options.Name, o.Models),

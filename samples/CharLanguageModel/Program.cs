@@ -81,6 +81,9 @@ namespace DuRnn.Samples.CharLanguageModel
                 $"validation every {o.EvalMinutes:0.##} min of training; seed {o.Seed}; {torch.get_num_threads()} thread(s){(reuse ? ", freed memory reused" : "")}{(o.Quick ? " (--quick)" : "")}."));
             PrintParameterCounts(o, vocabulary.Size);
 
+            if (o.Diagnose)
+                return Diagnose(o, trainer, valid, vocabulary.Size);
+
             var summaries = new List<ModelSummary>();
             var curves = new List<(string, IReadOnlyList<CurvePoint>)>();
             foreach (var kind in o.Models)
@@ -94,6 +97,8 @@ namespace DuRnn.Samples.CharLanguageModel
                 Console.WriteLine(string.Create(Invariant,
                     $"{model.Description}: {result.StepsThisRun} steps in this run; gradient norm median {result.MedianGradientNorm:0.###}, clipping (±{Trainer.ClipValue:0}) changed {result.ClippedSteps} of them; CSV: {Results.CurvePath(o, kind)}"));
                 Console.WriteLine(Results.Describe(result.Summary));
+                var activity = UnitActivity.Measure(model, valid);
+                Console.WriteLine($"{UnitActivity.Describe(model.Description, activity)}; {UnitActivity.Write(o, kind, activity)}");
                 if (o.Generate > 0)
                 {
                     string text = Generator.Generate(model, vocabulary, prompt, o.Generate, o.Temperature, o.Seed);
@@ -109,6 +114,25 @@ namespace DuRnn.Samples.CharLanguageModel
             Console.WriteLine($"Plot:    {LearningCurvePlot.Save(o, curves)}");
             Console.WriteLine(Results.FinalLine(summaries));
             return 0;
+        }
+
+        /// <summary>--diagnose: each model's checkpoint, measured by <see cref="UnitActivity"/> on the validation text.</summary>
+        private static int Diagnose(Options o, Trainer trainer, ParallelStreams valid, int vocabulary)
+        {
+            int found = 0;
+            foreach (var kind in o.Models)
+            {
+                using var model = ModelFactory.Create(kind, o, vocabulary);
+                if (!trainer.TryLoadWeights(model))
+                {
+                    Console.WriteLine($"{model.Description}: no checkpoint in {Checkpoint.Folder(o, kind)}.");
+                    continue;
+                }
+                found++;
+                var activity = UnitActivity.Measure(model, valid);
+                Console.WriteLine($"{UnitActivity.Describe(model.Description, activity)}; {UnitActivity.Write(o, kind, activity)}");
+            }
+            return found > 0 ? 0 : 1;
         }
 
         /// <summary>Reads the text of --text, or the default corpus; prints how to get it and returns null when it is missing.</summary>

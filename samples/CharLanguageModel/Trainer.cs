@@ -163,6 +163,19 @@ namespace DuRnn.Samples.CharLanguageModel
             options.EvalSeconds * (Math.Floor(seconds / options.EvalSeconds) + 1);
 
         /// <summary>
+        /// Loads <paramref name="model"/>'s weights from its checkpoint (the same settings are required, as for
+        /// --resume); false when there is none.
+        /// </summary>
+        public bool TryLoadWeights(CharModel model)
+        {
+            using var optimizer = optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay),
+                lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
+            var saved = Checkpoint.TryLoad(options, model.Kind, Checkpoint.Fingerprint(options, model, corpusFingerprint), model, optimizer);
+            saved?.State?.Dispose();
+            return saved is not null;
+        }
+
+        /// <summary>
         /// One step of truncated BPTT on chunk <paramref name="chunk"/> of the streams, starting from
         /// <paramref name="state"/> and replacing it with the detached state the chunk ends with.
         /// </summary>

@@ -96,9 +96,20 @@ namespace DuRnn.Samples.ResultTables
                 ((int)csv.Number(r, "steps")!.Value).ToString(Invariant),
                 (csv.Number(r, "valid_bpc")!.Value).ToString("0.000", Invariant),
                 $"**{csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}**",
+                SilentUnits(root, csv.Text(r, "model")),
             });
             return Regions.Table(new[] { "model", "layers × hidden", "parameters", "CPU s / step", "steps reached",
-                "validation bpc", "test bpc" }, rows) + Beside(root, CharLm);
+                "validation bpc", "test bpc", "silent units of the last layer (validation text)" }, rows) + Beside(root, CharLm);
+        }
+
+        /// <summary>"149 of 256" from the model's kjv-{model}-units.csv (the sample's UnitActivity), or "—".</summary>
+        private static string SilentUnits(string root, string model)
+        {
+            string path = Path.Combine(root, CharLm, $"kjv-{model}-units.csv");
+            if (!File.Exists(path)) return "—";
+            var csv = Csv.Read(path);
+            var r = csv.Rows[0];
+            return $"{(long)csv.Number(r, "silent_units")!.Value} of {(long)csv.Number(r, "units")!.Value}";
         }
 
         /// <summary>
