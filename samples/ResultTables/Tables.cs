@@ -28,6 +28,9 @@ namespace DuRnn.Samples.ResultTables
         /// <summary>The language model's learning-rate sweep: one folder lr-RATE per rate.</summary>
         public const string CharLmSweep = "samples/CharLanguageModel/results/lr-sweep-3min";
 
+        /// <summary>The language model's weight-decay check: one folder wd-VALUE per weight decay.</summary>
+        public const string CharLmWeightDecay = "samples/CharLanguageModel/results/weight-decay-3min";
+
         /// <summary>The models in the order the tables list them.</summary>
         private static readonly string[] ModelOrder = { "durnn", "indrnn", "lstm", "gru" };
 
@@ -42,7 +45,8 @@ namespace DuRnn.Samples.ResultTables
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
             ["charlm-budget"] = CharLmBudget,
             ["charlm-samples"] = CharLmSamples,
-            ["charlm-lr-sweep"] = CharLmSweepTable,
+            ["charlm-lr-sweep"] = root => CharLmSweepTable(root, CharLmSweep, "lr", "lr"),
+            ["charlm-weight-decay"] = root => CharLmSweepTable(root, CharLmWeightDecay, "wd", "weight decay"),
             ["headline"] = Headline.Bullets,
         };
 
@@ -113,20 +117,21 @@ namespace DuRnn.Samples.ResultTables
         }
 
         /// <summary>
-        /// The learning-rate sweep: a row per model, a column per rate, each cell the validation bits per character at the
-        /// end of the short budget (and the steps it reached); the best rate of each model in bold.
+        /// A sweep of the language model over one setting (folders PREFIX-VALUE under <paramref name="folder"/>): a row per
+        /// model, a column per value, each cell the validation bits per character at the end of the short budget (and the
+        /// steps it reached); the best value of each model in bold.
         /// </summary>
-        public static string CharLmSweepTable(string root)
+        public static string CharLmSweepTable(string root, string folder, string prefix, string label)
         {
-            string dir = Path.Combine(root, CharLmSweep);
+            string dir = Path.Combine(root, folder);
             var rates = Directory.Exists(dir)
-                ? Directory.GetDirectories(dir, "lr-*")
-                    .Select(d => (dir: d, text: Path.GetFileName(d)["lr-".Length..]))
+                ? Directory.GetDirectories(dir, prefix + "-*")
+                    .Select(d => (dir: d, text: Path.GetFileName(d)[(prefix.Length + 1)..]))
                     .Where(r => File.Exists(Path.Combine(r.dir, "kjv-summary.csv")))
                     .Select(r => (r.dir, r.text, value: double.Parse(r.text, Invariant)))
                     .OrderBy(r => r.value).ToList()
                 : new();
-            if (rates.Count == 0) return $"No committed sweep in `{CharLmSweep}` yet.\n";
+            if (rates.Count == 0) return $"No committed sweep in `{folder}` yet.\n";
             var cells = new Dictionary<(string model, string rate), (double bpc, int steps)>();
             foreach (var rate in rates)
             {
@@ -142,8 +147,8 @@ namespace DuRnn.Samples.ResultTables
                         ? (c.bpc == best ? $"**{c.bpc.ToString("0.000", Invariant)}**" : c.bpc.ToString("0.000", Invariant)) + $" ({c.steps})"
                         : "not run")).ToArray();
             });
-            return Regions.Table(new[] { "model" }.Concat(rates.Select(r => $"lr {r.text}: validation bpc (steps)")).ToArray(), rows)
-                + Beside(root, CharLmSweep);
+            return Regions.Table(new[] { "model" }.Concat(rates.Select(r => $"{label} {r.text}: validation bpc (steps)")).ToArray(), rows)
+                + Beside(root, folder);
         }
 
         /// <summary>The first lines each model generated.</summary>
