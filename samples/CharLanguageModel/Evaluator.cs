@@ -25,19 +25,35 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <param name="vocabulary">V, the number of symbols.</param>
         public static double BitsPerCharacter(CharModel model, ParallelStreams part, int vocabulary)
         {
+            double nats = 0;
+            Walk(model, part, (inputs, targets, state) =>
+            {
+                var (logits, next) = model.call(inputs, state);
+                nats += nn.functional.cross_entropy(logits.reshape(-1, vocabulary), targets.reshape(-1),
+                    reduction: nn.Reduction.Sum).item<float>();
+                return next;
+            });
+            return nats / part.Predictions / Math.Log(2);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="model"/> over <paramref name="part"/> in evaluation mode without gradients, in chunks of
+        /// <see cref="ChunkLength"/> with the state carried from chunk to chunk: <paramref name="step"/> gets each chunk's
+        /// inputs and targets and the state so far, and returns the state to carry on. Each chunk runs in a dispose scope
+        /// of its own (what the step keeps beyond it, it moves out itself); training mode is restored at the end.
+        /// </summary>
+        public static void Walk(CharModel model, ParallelStreams part, Func<Tensor, Tensor, CarriedState?, CarriedState> step)
+        {
             model.eval();
             using var noGrad = torch.no_grad();
             CarriedState? state = null;
-            double nats = 0;
             try
             {
                 for (long start = 0; start < part.Length; start += ChunkLength)
                 {
                     using var scope = torch.NewDisposeScope();
                     var (inputs, targets) = part.Chunk(start, Math.Min(ChunkLength, part.Length - start));
-                    var (logits, next) = model.call(inputs, state);
-                    nats += nn.functional.cross_entropy(logits.reshape(-1, vocabulary), targets.reshape(-1),
-                        reduction: nn.Reduction.Sum).item<float>();
+                    var next = step(inputs, targets, state);
                     state?.Dispose();
                     state = next.MoveToOuterDisposeScope();
                 }
@@ -47,7 +63,6 @@ namespace DuRnn.Samples.CharLanguageModel
                 state?.Dispose();
                 model.train();
             }
-            return nats / part.Predictions / Math.Log(2);
         }
     }
 }

@@ -8,8 +8,7 @@ namespace DuRnn.Samples.CharLanguageModel
 {
     /// <summary>
     /// How many of the last recurrent layer's units the read-out actually gets: the stack's output over a whole part
-    /// of the text (chunks of <see cref="Evaluator.ChunkLength"/>, the state carried, as <see cref="Evaluator"/> reads
-    /// it). A unit is <b>silent</b> when its output is 0 (|y| ≤ 1e-6) at every position of the part — for the ReLU units
+    /// of the text, read as <see cref="Evaluator.Walk"/> reads it (chunks, the state carried). A unit is <b>silent</b> when its output is 0 (|y| ≤ 1e-6) at every position of the part — for the ReLU units
     /// of DuRNN's and IndRNN's long-term layers, a unit that died during training; LSTM and GRU outputs (tanh) are
     /// practically never silent. The zero fraction is the share of all outputs that are 0.
     /// </summary>
@@ -28,18 +27,13 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>Runs <paramref name="model"/> over <paramref name="part"/> in evaluation mode and counts.</summary>
         public static Result Measure(CharModel model, ParallelStreams part)
         {
-            model.eval();
-            using var noGrad = torch.no_grad();
-            CarriedState? state = null;
             Tensor? largest = null;
             double zeros = 0;
             long positions = 0, units = 0;
             try
             {
-                for (long start = 0; start < part.Length; start += Evaluator.ChunkLength)
+                Evaluator.Walk(model, part, (inputs, _, state) =>
                 {
-                    using var scope = torch.NewDisposeScope();
-                    var (inputs, _) = part.Chunk(start, Math.Min(Evaluator.ChunkLength, part.Length - start));
                     var (output, next) = model.Recurrent(inputs, state);
                     var magnitude = output.abs();
                     units = output.shape[2];
@@ -49,17 +43,14 @@ namespace DuRnn.Samples.CharLanguageModel
                     var updated = largest is null ? chunkLargest : torch.maximum(largest, chunkLargest);
                     largest?.Dispose();
                     largest = updated.MoveToOuterDisposeScope();
-                    state?.Dispose();
-                    state = next.MoveToOuterDisposeScope();
-                }
+                    return next;
+                });
                 long silent = largest is null ? 0 : largest.le(SilentBelow).sum().item<long>();
                 return new Result(units, silent, positions == 0 ? 0 : zeros / (positions * (double)units), positions);
             }
             finally
             {
-                state?.Dispose();
                 largest?.Dispose();
-                model.train();
             }
         }
 
