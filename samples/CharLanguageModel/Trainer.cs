@@ -65,8 +65,7 @@ namespace DuRnn.Samples.CharLanguageModel
         public TrainingResult Train(CharModel model, IProgressSink progress)
         {
             var parameters = model.parameters().ToList();
-            using var optimizer = optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay),
-                lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
+            using var optimizer = CreateOptimizer(model);
             string fingerprint = Checkpoint.Fingerprint(options, model, corpusFingerprint);
 
             var curve = new List<CurvePoint>();
@@ -162,14 +161,18 @@ namespace DuRnn.Samples.CharLanguageModel
         private double NextEvaluation(double seconds) =>
             options.EvalSeconds * (Math.Floor(seconds / options.EvalSeconds) + 1);
 
+        /// <summary>Adam over the model's parameter groups, as training and its checkpoints use it.</summary>
+        private Adam CreateOptimizer(CharModel model) =>
+            optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay),
+                lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
+
         /// <summary>
         /// Loads <paramref name="model"/>'s weights from its checkpoint (the same settings are required, as for
         /// --resume); false when there is none.
         /// </summary>
         public bool TryLoadWeights(CharModel model)
         {
-            using var optimizer = optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay),
-                lr: options.LearningRate, beta1: 0.9, beta2: 0.999);
+            using var optimizer = CreateOptimizer(model);
             var saved = Checkpoint.TryLoad(options, model.Kind, Checkpoint.Fingerprint(options, model, corpusFingerprint), model, optimizer);
             saved?.State?.Dispose();
             return saved is not null;
