@@ -8,6 +8,7 @@
 #   samples/long-runs.sh fashion    # Fashion-MNIST pixel and permuted, 4 models, 45 CPU-minutes each
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
+#   samples/long-runs.sh remedies   # the language model: remedies for DuRNN's silent units, tried for IndRNN too, 3 CPU-minutes each
 #   samples/long-runs.sh tables     # redraw the plots from the CSVs and rewrite the README tables
 #
 # Two long queues at a time at most on a 2-core machine (the short lr-sweep may run as a third: it only slows the others). Budgets count CPU time (--budget-clock cpu), so a queue that
@@ -76,6 +77,21 @@ lr_sweep() { # issue 15.4: the same short sweep for every model, not for DuRNN a
   done
 }
 
+remedies() { # issue 15.4: remedies for DuRNN's silent units, each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
+  local exe; exe=$(build CharLanguageModel)
+  for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn"; do
+    IFS='|' read -r name flags models <<< "$run"
+    local out="$root/samples/CharLanguageModel/results/remedies-3min/$name"; mkdir -p "$out"
+    for m in $models; do
+      [ -f "$out/$m.done" ] && continue
+      echo "dotnet run -c Release --project samples/CharLanguageModel -- --model $m $flags --lr 2e-3 --budget-minutes 3 --budget-clock cpu --eval-minutes 1 --threads 1 --seed 1 --generate 0 --out samples/CharLanguageModel/results/remedies-3min/$name   (binary of $commit)" >> "$out/commands.txt"
+      # shellcheck disable=SC2086 # $flags is a list of options
+      "$exe" --model "$m" $flags --lr 2e-3 --budget-minutes 3 --budget-clock cpu --eval-minutes 1 --threads 1 --seed 1 \
+        --generate 0 --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/$m.done"
+    done
+  done
+}
+
 tables() {
   for d in samples/AddingProblem/results/T*-defaults/seed*; do
     [ -d "$d" ] || continue
@@ -101,5 +117,6 @@ tables() {
 case "${1:-}" in
   adding|fashion|charlm|tables) "$1" ;;
   lr-sweep) lr_sweep ;;
-  *) sed -n '2,14p' "$0"; exit 2 ;;
+  remedies) remedies ;;
+  *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -39,7 +39,7 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <param name="corpus">What identifies the text: its name, length, hash and vocabulary size.</param>
         public static string Fingerprint(Options o, CharModel model, string corpus) => string.Create(CultureInfo.InvariantCulture,
             $"model={Options.Name(model.Kind)} {corpus} layers={o.Layers} hidden={model.Hidden} embedding={o.Embedding} " +
-            $"batch={o.Batch} bptt={o.Bptt} lr={o.LearningRate:R} weight_decay={o.WeightDecay:R} clip_value={Trainer.ClipValue:R} seed={o.Seed}");
+            $"batch={o.Batch} bptt={o.Bptt} lr={o.LearningRate:R} weight_decay={o.WeightDecay:R} clip_value={Trainer.ClipValue:R} seed={o.Seed}{(o.LibraryOptions.Length > 0 ? " " + o.LibraryOptions : "")}");
 
         /// <summary>Saves the state at the evaluation that ends <paramref name="curve"/>.</summary>
         public static void Save(Options options, ModelKind kind, string fingerprint, CharModel model, Adam optimizer,

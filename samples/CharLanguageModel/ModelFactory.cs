@@ -40,8 +40,8 @@ namespace DuRnn.Samples.CharLanguageModel
             int hidden = HiddenSize(kind, o, vocabulary);
             CharModel model = kind switch
             {
-                ModelKind.DuRnn => new DuRnnCharModel(vocabulary, o.Embedding, hidden, o.Layers),
-                ModelKind.IndRnn => new IndRnnCharModel(vocabulary, o.Embedding, hidden, o.Layers),
+                ModelKind.DuRnn => new DuRnnCharModel(vocabulary, o.Embedding, hidden, o.Layers, o),
+                ModelKind.IndRnn => new IndRnnCharModel(vocabulary, o.Embedding, hidden, o.Layers, o),
                 ModelKind.Lstm => new LstmCharModel(vocabulary, o.Embedding, hidden, o.Layers),
                 ModelKind.Gru => new GruCharModel(vocabulary, o.Embedding, hidden, o.Layers),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
@@ -58,10 +58,12 @@ namespace DuRnn.Samples.CharLanguageModel
 
         /// <summary>
         /// The total number of parameters of <paramref name="kind"/> with <paramref name="hidden"/> units per layer:
-        /// the embedding V·E, the stack (<see cref="StackParameters"/>) and the read-out H·V + V.
+        /// the embedding V·E, the stack (<see cref="StackParameters"/>), the read-out H·V + V, and with --batch-norm, for
+        /// DuRNN and IndRNN, BatchNorm's weight and bias (H each) between every two layers.
         /// </summary>
         public static long Parameters(ModelKind kind, long hidden, Options o, long vocabulary) =>
-            vocabulary * o.Embedding + StackParameters(kind, o.Embedding, hidden, o.Layers) + hidden * vocabulary + vocabulary;
+            vocabulary * o.Embedding + StackParameters(kind, o.Embedding, hidden, o.Layers) + hidden * vocabulary + vocabulary
+            + (o.BatchNorm && kind is ModelKind.DuRnn or ModelKind.IndRnn ? 2 * hidden * (o.Layers - 1) : 0);
 
         /// <summary>
         /// The recurrent stack's parameters, per layer l with input size I_l (E for the first layer, H after):

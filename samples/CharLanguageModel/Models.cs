@@ -99,11 +99,13 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <param name="embeddingSize">E.</param>
         /// <param name="hidden">H = S, units per layer.</param>
         /// <param name="layers">The number of DuRNN layers.</param>
-        public DuRnnCharModel(int vocabulary, int embeddingSize, int hidden, int layers)
+        /// <param name="options">--input-std, --batch-norm and --short-term (the library's defaults unless given).</param>
+        public DuRnnCharModel(int vocabulary, int embeddingSize, int hidden, int layers, Options options)
             : base(nameof(DuRnnCharModel), ModelKind.DuRnn, layers, hidden)
         {
             embedding = nn.Embedding(vocabulary, embeddingSize);
-            rnn = new DuRNN(embeddingSize, hidden, numLayers: layers);
+            rnn = new DuRNN(embeddingSize, hidden, numLayers: layers, activation: options.ShortTermActivation,
+                batchNorm: options.BatchNorm, longTermInputWeightStd: options.InputWeightStd);
             readout = nn.Linear(hidden, vocabulary);
             RegisterComponents();
         }
@@ -144,11 +146,14 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <param name="embeddingSize">E.</param>
         /// <param name="hidden">Units per layer.</param>
         /// <param name="layers">The number of IndRNN layers.</param>
-        public IndRnnCharModel(int vocabulary, int embeddingSize, int hidden, int layers)
+        /// <param name="options">--input-std and --batch-norm (the library's recipe unless given).</param>
+        public IndRnnCharModel(int vocabulary, int embeddingSize, int hidden, int layers, Options options)
             : base(nameof(IndRnnCharModel), ModelKind.IndRnn, layers, hidden)
         {
             embedding = nn.Embedding(vocabulary, embeddingSize);
-            rnn = new IndRNN(embeddingSize, hidden, numLayers: layers);
+            rnn = options.InputWeightStd is double std
+                ? new IndRNN(embeddingSize, hidden, numLayers: layers, batchNorm: options.BatchNorm, longTermInputWeightStd: std)
+                : new IndRNN(embeddingSize, hidden, numLayers: layers, batchNorm: options.BatchNorm);
             readout = nn.Linear(hidden, vocabulary);
             RegisterComponents();
         }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.ComponentModel;
+using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Reflection;
@@ -71,6 +72,29 @@ namespace DuRnn.Samples.CharLanguageModel
 
         /// <summary>E, the size of the character embedding.</summary>
         public int Embedding { get; init; } = 64;
+
+        /// <summary>
+        /// σ_h of DuRNN's and IndRNN's long-term input weights W_h ~ N(0, σ_h²); null: the library's default (0.001 here,
+        /// as there is no maxSequenceLength).
+        /// </summary>
+        public double? InputWeightStd { get; init; }
+
+        /// <summary>Whether DuRNN and IndRNN put the library's BatchNorm between their layers (IndRNN's own recipe for language models).</summary>
+        public bool BatchNorm { get; init; }
+
+        /// <summary>φ of DuRNN's short-term cells (the library's default: ReLU).</summary>
+        public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
+
+        /// <summary>
+        /// The settings that differ from the library's defaults for DuRNN and IndRNN, as "name=value" words (empty when
+        /// none): part of the checkpoint fingerprint and of the run's report.
+        /// </summary>
+        public string LibraryOptions => string.Join(" ", new[]
+        {
+            InputWeightStd is double std ? string.Create(CultureInfo.InvariantCulture, $"input_std={std:R}") : null,
+            BatchNorm ? "batch_norm=true" : null,
+            ShortTermActivation != ShortTermActivation.ReLU ? $"short_term={ShortTermActivation.ToString().ToLowerInvariant()}" : null,
+        }.Where(word => word is not null));
 
         /// <summary>Seeds torch before each model is built, and the sampling of generated text.</summary>
         public int Seed { get; init; } = 1;
@@ -204,6 +228,18 @@ namespace DuRnn.Samples.CharLanguageModel
         [CommandOption("--embedding <E>"), Description("size of the character embedding (default 64)")]
         public string? Embedding { get; init; }
 
+        /// <summary>--input-std.</summary>
+        [CommandOption("--input-std <X>"), Description("DuRNN and IndRNN: σ_h of the long-term input weights W_h ~ N(0, σ_h²) (default: the library's, 0.001 here)")]
+        public string? InputWeightStd { get; init; }
+
+        /// <summary>--batch-norm.</summary>
+        [CommandOption("--batch-norm"), Description("DuRNN and IndRNN: the library's BatchNorm between layers (default off; counted in the parameters)")]
+        public bool BatchNorm { get; init; }
+
+        /// <summary>--short-term.</summary>
+        [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (default) or tanh")]
+        public string? ShortTermActivation { get; init; }
+
         /// <summary>--seed.</summary>
         [CommandOption("--seed <S>"), Description("seeds torch before each model is built, and the sampling of generated text (default 1)")]
         public string? Seed { get; init; }
@@ -224,11 +260,11 @@ namespace DuRnn.Samples.CharLanguageModel
         [CommandOption("--resume"), Description("continue each model from its checkpoint when there is one (implies --checkpoint); --budget-minutes and --steps may be raised to train further; other settings must match the checkpoint")]
         public bool Resume { get; init; }
 
-        /// <summary>--plot-only.</summary>
         /// <summary>--diagnose.</summary>
         [CommandOption("--diagnose"), Description("no training: load each --model's checkpoint from --out and count the silent units of its last recurrent layer over the validation text (written to {corpus}-{model}-units.csv; also done after every training run)")]
         public bool Diagnose { get; init; }
 
+        /// <summary>--plot-only.</summary>
         [CommandOption("--plot-only"), Description("no training: redraw the plot from the CSV files already in --out for --model (e.g. to combine models trained in separate runs)")]
         public bool PlotOnly { get; init; }
 
@@ -283,6 +319,9 @@ namespace DuRnn.Samples.CharLanguageModel
                 Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
                 Embedding = CommandLine.Int(Embedding, "--embedding", o.Embedding, min: 1),
+                InputWeightStd = CommandLine.Double(InputWeightStd, "--input-std", o.InputWeightStd, allowZero: false),
+                BatchNorm = BatchNorm || o.BatchNorm,
+                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", a => a.ToString().ToLowerInvariant(), o.ShortTermActivation),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
                 Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
                 OutputDirectory = OutputDirectory ?? o.OutputDirectory,

@@ -167,8 +167,10 @@ namespace DuRnn.Samples.CharLanguageModel
                     : string.Create(Invariant, $", {off:+0.0%;-0.0%;0.0%} against DuRNN {o.Layers}×{o.Hidden}") +
                       (Math.Abs(off) > ModelFactory.Tolerance ? " (no hidden size comes within 5 % at these sizes)" : "");
                 Console.WriteLine(string.Create(Invariant,
-                    $"  {Options.Name(kind),-6} {o.Layers}×{hidden}: {count:N0} parameters (embedding {vocabulary}×{o.Embedding}, stack {ModelFactory.StackParameters(kind, o.Embedding, hidden, o.Layers):N0}, read-out {hidden}×{vocabulary} + {vocabulary}){match}"));
+                    $"  {Options.Name(kind),-6} {o.Layers}×{hidden}: {count:N0} parameters (embedding {vocabulary}×{o.Embedding}, stack {count - (long)vocabulary * o.Embedding - (long)(hidden + 1) * vocabulary:N0}, read-out {hidden}×{vocabulary} + {vocabulary}){match}"));
             }
+            if (o.LibraryOptions.Length > 0)
+                Console.WriteLine($"  DuRNN and IndRNN with {o.LibraryOptions} (not the library's defaults)");
         }
 
         /// <summary>--plot-only: redraws the plot from the CSV files in --out, without training.</summary>
