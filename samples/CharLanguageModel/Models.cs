@@ -62,6 +62,26 @@ namespace DuRnn.Samples.CharLanguageModel
         }
 
         /// <summary>
+        /// --recurrent-bound: u of every long-term cell (the 1-D <c>weight_hh</c> parameters) drawn again from U(0, bound)
+        /// when <paramref name="initialise"/>, else clamped to [−bound, bound]; nothing without the option.
+        /// </summary>
+        /// <param name="bound">The bound, or null.</param>
+        /// <param name="initialise">Draw u (after construction) rather than clamp it (after the library's constraints).</param>
+        protected void BoundRecurrentWeights(double? bound, bool initialise)
+        {
+            if (bound is not double b) return;
+            using var noGrad = torch.no_grad();
+            using var low = (-b).ToScalar(); // Scalars held for the calls (an implicit one may be finalised mid-call)
+            using var high = b.ToScalar();
+            foreach (var (name, u) in named_parameters())
+            {
+                if (!name.EndsWith("weight_hh", System.StringComparison.Ordinal) || u.dim() != 1) continue;
+                if (initialise) u.uniform_(0, b);
+                else u.clamp_(low, high);
+            }
+        }
+
+        /// <summary>
         /// Adam's parameter groups: weight decay on the weight matrices (2-D, the embedding included), none on the 1-D
         /// parameters (biases), one learning rate. β₂ is set to 0.999 explicitly: TorchSharp 0.107's
         /// <c>torch.optim.Adam(IEnumerable&lt;ParamGroup&gt;, ...)</c> defaults it to 0.99. DuRNN and IndRNN use the
@@ -93,6 +113,7 @@ namespace DuRnn.Samples.CharLanguageModel
         private readonly DuRNN rnn;
         private readonly Linear readout;
 #pragma warning restore IDE1006
+        private readonly double? recurrentBound;
 
         /// <summary>Creates the model.</summary>
         /// <param name="vocabulary">V, the number of symbols.</param>
@@ -108,6 +129,8 @@ namespace DuRnn.Samples.CharLanguageModel
                 batchNorm: options.BatchNorm, longTermInputWeightStd: options.InputWeightStd);
             readout = nn.Linear(hidden, vocabulary);
             RegisterComponents();
+            recurrentBound = options.RecurrentBound;
+            BoundRecurrentWeights(recurrentBound, initialise: true);
         }
 
         /// <inheritdoc/>
@@ -122,7 +145,11 @@ namespace DuRnn.Samples.CharLanguageModel
         protected override Tensor ReadOut(Tensor output) => readout.call(output);
 
         /// <inheritdoc/>
-        public override void ApplyConstraints() => rnn.ApplyConstraints();
+        public override void ApplyConstraints()
+        {
+            rnn.ApplyConstraints();
+            BoundRecurrentWeights(recurrentBound, initialise: false);
+        }
 
         /// <summary>The library's groups for the stack, with the embedding and the read-out in the ordinary ones.</summary>
         public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay) =>
@@ -140,6 +167,7 @@ namespace DuRnn.Samples.CharLanguageModel
         private readonly IndRNN rnn;
         private readonly Linear readout;
 #pragma warning restore IDE1006
+        private readonly double? recurrentBound;
 
         /// <summary>Creates the model.</summary>
         /// <param name="vocabulary">V, the number of symbols.</param>
@@ -156,6 +184,8 @@ namespace DuRnn.Samples.CharLanguageModel
                 : new IndRNN(embeddingSize, hidden, numLayers: layers, batchNorm: options.BatchNorm);
             readout = nn.Linear(hidden, vocabulary);
             RegisterComponents();
+            recurrentBound = options.RecurrentBound;
+            BoundRecurrentWeights(recurrentBound, initialise: true);
         }
 
         /// <inheritdoc/>
@@ -169,7 +199,11 @@ namespace DuRnn.Samples.CharLanguageModel
         protected override Tensor ReadOut(Tensor output) => readout.call(output);
 
         /// <inheritdoc/>
-        public override void ApplyConstraints() => rnn.ApplyConstraints();
+        public override void ApplyConstraints()
+        {
+            rnn.ApplyConstraints();
+            BoundRecurrentWeights(recurrentBound, initialise: false);
+        }
 
         /// <summary>The library's groups for the stack, with the embedding and the read-out in the ordinary ones.</summary>
         public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay) =>

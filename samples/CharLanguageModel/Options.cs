@@ -82,6 +82,13 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>Whether DuRNN and IndRNN put the library's BatchNorm between their layers (IndRNN's own recipe for language models).</summary>
         public bool BatchNorm { get; init; }
 
+        /// <summary>
+        /// A bound below the library's U_bound = 1 on DuRNN's and IndRNN's recurrent weights u (u starts U(0, bound) and
+        /// is clamped to ±bound after every step), as IndRNN's own character-level Penn Treebank code does (U_bound 0.99);
+        /// null: the library's.
+        /// </summary>
+        public double? RecurrentBound { get; init; }
+
         /// <summary>φ of DuRNN's short-term cells (the library's default: ReLU).</summary>
         public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
 
@@ -93,6 +100,7 @@ namespace DuRnn.Samples.CharLanguageModel
         {
             InputWeightStd is double std ? string.Create(CultureInfo.InvariantCulture, $"input_std={std:R}") : null,
             BatchNorm ? "batch_norm=true" : null,
+            RecurrentBound is double bound ? string.Create(CultureInfo.InvariantCulture, $"recurrent_bound={bound:R}") : null,
             ShortTermActivation != ShortTermActivation.ReLU ? $"short_term={ShortTermActivation.ToString().ToLowerInvariant()}" : null,
         }.Where(word => word is not null));
 
@@ -236,6 +244,10 @@ namespace DuRnn.Samples.CharLanguageModel
         [CommandOption("--batch-norm"), Description("DuRNN and IndRNN: the library's BatchNorm between layers (default off; counted in the parameters)")]
         public bool BatchNorm { get; init; }
 
+        /// <summary>--recurrent-bound.</summary>
+        [CommandOption("--recurrent-bound <X>"), Description("DuRNN and IndRNN: keep |u| ≤ X, 0 < X < 1, below the library's U_bound = 1 (u starts U(0, X)), as IndRNN's own character-level PTB code does with 0.99 (default: the library's)")]
+        public string? RecurrentBound { get; init; }
+
         /// <summary>--short-term.</summary>
         [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (default) or tanh")]
         public string? ShortTermActivation { get; init; }
@@ -321,6 +333,7 @@ namespace DuRnn.Samples.CharLanguageModel
                 Embedding = CommandLine.Int(Embedding, "--embedding", o.Embedding, min: 1),
                 InputWeightStd = CommandLine.Double(InputWeightStd, "--input-std", o.InputWeightStd, allowZero: false),
                 BatchNorm = BatchNorm || o.BatchNorm,
+                RecurrentBound = BelowOne(CommandLine.Double(RecurrentBound, "--recurrent-bound", o.RecurrentBound, allowZero: false)),
                 ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", a => a.ToString().ToLowerInvariant(), o.ShortTermActivation),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
                 Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
@@ -330,6 +343,11 @@ namespace DuRnn.Samples.CharLanguageModel
                 Prompt = Prompt ?? o.Prompt,
             };
         }
+
+        /// <summary>--recurrent-bound's value, which must be below the library's own bound, 1.</summary>
+        private static double? BelowOne(double? bound) => bound >= 1
+            ? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--recurrent-bound must be below 1 (the library's bound here); got {bound}."))
+            : bound;
 
         /// <summary>Checks every value (Spectre.Console.Cli calls this before the command runs).</summary>
         public override ValidationResult Validate() => CommandLine.Validate(() => ToOptions());

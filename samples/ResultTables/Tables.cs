@@ -31,6 +31,9 @@ namespace DuRnn.Samples.ResultTables
         /// <summary>The language model's weight-decay check: one folder wd-VALUE per weight decay.</summary>
         public const string CharLmWeightDecay = "samples/CharLanguageModel/results/weight-decay-3min";
 
+        /// <summary>The language model's remedies for silent units: one folder per remedy, its flags in commands.txt.</summary>
+        public const string CharLmRemedies = "samples/CharLanguageModel/results/remedies-3min";
+
         /// <summary>The models in the order the tables list them.</summary>
         private static readonly string[] ModelOrder = { "durnn", "indrnn", "lstm", "gru" };
 
@@ -47,6 +50,7 @@ namespace DuRnn.Samples.ResultTables
             ["charlm-samples"] = CharLmSamples,
             ["charlm-lr-sweep"] = root => CharLmSweepTable(root, CharLmSweep, "lr", "lr"),
             ["charlm-weight-decay"] = root => CharLmSweepTable(root, CharLmWeightDecay, "wd", "weight decay"),
+            ["charlm-remedies"] = CharLmRemediesTable,
             ["headline"] = Headline.Bullets,
         };
 
@@ -107,9 +111,12 @@ namespace DuRnn.Samples.ResultTables
         }
 
         /// <summary>"149 of 256" from the model's kjv-{model}-units.csv (the sample's UnitActivity), or "—".</summary>
-        private static string SilentUnits(string root, string model)
+        private static string SilentUnits(string root, string model) => SilentUnits(root, CharLm, model);
+
+        /// <summary>"149 of 256" from kjv-{model}-units.csv in <paramref name="folder"/>, or "—".</summary>
+        private static string SilentUnits(string root, string folder, string model)
         {
-            string path = Path.Combine(root, CharLm, $"kjv-{model}-units.csv");
+            string path = Path.Combine(root, folder, $"kjv-{model}-units.csv");
             if (!File.Exists(path)) return "—";
             var csv = Csv.Read(path);
             var r = csv.Rows[0];
@@ -149,6 +156,45 @@ namespace DuRnn.Samples.ResultTables
             });
             return Regions.Table(new[] { "model" }.Concat(rates.Select(r => $"{label} {r.text}: validation bpc (steps)")).ToArray(), rows)
                 + Beside(root, folder);
+        }
+
+        /// <summary>
+        /// The remedies for silent units (folders under <see cref="CharLmRemedies"/>, each run with the flags its
+        /// commands.txt shows) against the library's defaults at the same settings (the weight-decay check's wd-1e-4
+        /// runs): a row per setting, per model the validation bits per character at the end of the 3 CPU-minutes (steps)
+        /// and the silent units of the last layer.
+        /// </summary>
+        public static string CharLmRemediesTable(string root)
+        {
+            string dir = Path.Combine(root, CharLmRemedies);
+            var settings = new List<(string label, string folder)> { ("the library's defaults", Path.Combine(CharLmWeightDecay, "wd-1e-4")) };
+            if (Directory.Exists(dir))
+            {
+                foreach (var d in Directory.GetDirectories(dir).OrderBy(d => d, StringComparer.Ordinal))
+                {
+                    string commands = Path.Combine(d, "commands.txt");
+                    if (!File.Exists(Path.Combine(d, "kjv-summary.csv")) || !File.Exists(commands)) continue;
+                    var flags = System.Text.RegularExpressions.Regex.Match(File.ReadLines(commands).First(), @"--model \S+ (.*?) --lr ");
+                    settings.Add(($"`{(flags.Success ? flags.Groups[1].Value : Path.GetFileName(d))}`", Path.Combine(CharLmRemedies, Path.GetFileName(d))));
+                }
+            }
+            if (settings.Count == 1) return $"No committed remedy in `{CharLmRemedies}` yet.\n";
+            string[] models = { "durnn", "indrnn" };
+            var rows = settings.Select(setting =>
+            {
+                string path = Path.Combine(root, setting.folder, "kjv-summary.csv");
+                var csv = File.Exists(path) ? Csv.Read(path) : null;
+                return (IReadOnlyList<string>)new[] { $"[{setting.label}]({Path.GetRelativePath(Path.Combine(root, "samples", "CharLanguageModel"), Path.Combine(root, setting.folder)).Replace('\\', '/')}/)" }
+                    .Concat(models.Select(model =>
+                    {
+                        var r = csv?.Rows.FirstOrDefault(row => csv.Text(row, "model") == model);
+                        if (csv is null || r is null) return "not run";
+                        string units = SilentUnits(root, setting.folder, model);
+                        return $"{csv.Number(r, "valid_bpc")!.Value.ToString("0.000", Invariant)} ({(int)csv.Number(r, "steps")!.Value}), {units} silent";
+                    })).ToArray();
+            });
+            return Regions.Table(new[] { "setting", "DuRNN: validation bpc (steps), silent units", "IndRNN: validation bpc (steps), silent units" }, rows)
+                + Beside(root, CharLmRemedies);
         }
 
         /// <summary>The first lines each model generated.</summary>
