@@ -8,6 +8,7 @@
 #   samples/long-runs.sh fashion    # Fashion-MNIST pixel and permuted, 4 models, 45 CPU-minutes each
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
+#   samples/long-runs.sh charlm-tanh # the language model: DuRNN with tanh short-term cells, 30 CPU-minutes
 #   samples/long-runs.sh remedies   # the language model: remedies for DuRNN's silent units, tried for IndRNN too, 3 CPU-minutes each
 #   samples/long-runs.sh tables     # redraw the plots from the CSVs and rewrite the README tables
 #
@@ -77,6 +78,15 @@ lr_sweep() { # issue 15.4: the same short sweep for every model, not for DuRNN a
   done
 }
 
+charlm_tanh() { # issue 15.4: the remedy that worked at 3 minutes (DuRNN's short-term cells with tanh), at the comparison's budget
+  local exe; exe=$(build CharLanguageModel)
+  local out="$root/samples/CharLanguageModel/results/budget-30min-short-term-tanh"; mkdir -p "$out"
+  [ -f "$out/durnn.done" ] && return
+  echo "dotnet run -c Release --project samples/CharLanguageModel -- --model durnn --short-term tanh --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 --prompt 'And God said' --checkpoint --resume --out samples/CharLanguageModel/results/budget-30min-short-term-tanh   (binary of $commit)" >> "$out/commands.txt"
+  "$exe" --model durnn --short-term tanh --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 \
+    --prompt 'And God said' --checkpoint --resume --out "$out" >> "$out/log-durnn.txt" 2>&1 && touch "$out/durnn.done"
+}
+
 remedies() { # issue 15.4: remedies for DuRNN's silent units, each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
   local exe; exe=$(build CharLanguageModel)
   for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn" "recurrent-bound-0.99|--recurrent-bound 0.99|durnn indrnn"; do
@@ -118,5 +128,6 @@ case "${1:-}" in
   adding|fashion|charlm|tables) "$1" ;;
   lr-sweep) lr_sweep ;;
   remedies) remedies ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  charlm-tanh) charlm_tanh ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac
