@@ -108,7 +108,7 @@ namespace DuRnn.Samples.AddingProblem
         {
             rnn = new DuRNN(AddingData.Features, o.Hidden, numLayers: o.Layers,
                 shortTermConstraint: ablation == DuRnnAblation.NoShortTerm ? ShortTermConstraint.None : ShortTermConstraint.SpectralNorm(Rho),
-                mag: 2.0, maxSequenceLength: o.Length, longMemoryLastLayer: true);
+                activation: o.ShortTermActivation, mag: 2.0, maxSequenceLength: o.Length, longMemoryLastLayer: true);
             readout = nn.Linear(o.Hidden, 1);
             using (torch.no_grad())
             {

@@ -54,6 +54,9 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>L2 weight decay on weight matrices (not on u, not on biases).</summary>
         public double WeightDecay { get; init; } = 1e-4;
 
+        /// <summary>φ of DuRNN's short-term cells (the library's default: ReLU).</summary>
+        public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
+
         /// <summary>The number of recurrent layers.</summary>
         public int Layers { get; init; } = 2;
 
@@ -133,6 +136,9 @@ namespace DuRnn.Samples.AddingProblem
         [CommandOption("--weight-decay <X>"), Description("L2 weight decay on weight matrices, not on u or biases (default 1e-4; 0 = plain Adam)")]
         public string? WeightDecay { get; init; }
 
+        [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (the library's default) or tanh")]
+        public string? ShortTermActivation { get; init; }
+
         [CommandOption("--layers <L>"), Description("recurrent layers (default 2)")]
         public string? Layers { get; init; }
 
@@ -188,6 +194,7 @@ namespace DuRnn.Samples.AddingProblem
                 Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),
                 LearningRate = CommandLine.Double(LearningRate, "--lr", o.LearningRate, allowZero: false),
                 WeightDecay = CommandLine.Double(WeightDecay, "--weight-decay", o.WeightDecay, allowZero: true),
+                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", a => a.ToString().ToLowerInvariant(), o.ShortTermActivation),
                 Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),

@@ -32,7 +32,7 @@ namespace DuRnn.Samples.AddingProblem
                 set_num_threads(threads);
             Directory.CreateDirectory(options.OutputDirectory);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}, seed {options.Seed}, {get_num_threads()} threads{(reuse ? ", freed memory reused" : "")}{(options.Quick ? " (quick)" : "")}"));
+                $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}{(options.ShortTermActivation == ShortTermActivation.ReLU ? "" : ", DuRNN short-term φ = " + options.ShortTermActivation.ToString().ToLowerInvariant())}, seed {options.Seed}, {get_num_threads()} threads{(reuse ? ", freed memory reused" : "")}{(options.Quick ? " (quick)" : "")}"));
 
             using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
