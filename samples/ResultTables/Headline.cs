@@ -28,7 +28,7 @@ namespace DuRnn.Samples.ResultTables
                 if (models.Count > 0) text.Append(Fashion(mode, models));
             }
             string lm = Path.Combine(root, Tables.CharLm, "kjv-summary.csv");
-            if (File.Exists(lm)) text.Append(CharLm(Csv.Read(lm)));
+            if (File.Exists(lm)) text.Append(CharLm(Csv.Read(lm), Tables.CharLmVariants(root).Select(v => (Csv.Read(Path.Combine(root, v.folder, "kjv-summary.csv")), v.flags)).ToList()));
             string speed = Path.Combine(root, "tests/DuRnn.Benchmarks/results/targets-latest.csv");
             if (File.Exists(speed)) text.Append(Speed(Csv.Read(speed), Path.Combine(root, "tests/DuRnn.Benchmarks/results/targets-latest.md")));
             return text.Length == 0 ? "- No committed results yet.\n" : text.ToString();
@@ -63,16 +63,18 @@ namespace DuRnn.Samples.ResultTables
                 $"[Table](samples/SequentialFashionMnist/README.md#equal-budget-comparison-t--784).\n");
         }
 
-        private static string CharLm(Csv csv)
+        private static string CharLm(Csv csv, IReadOnlyList<(Csv csv, string flags)> variants)
         {
             if (csv.Rows.Count < 4)
                 return $"- **Character-level language model**, the King James Bible (equal budgets): in progress, {csv.Rows.Count} of 4 models trained so far. [Table](samples/CharLanguageModel/README.md#results).\n";
             var rows = csv.Rows.OrderBy(r => csv.Number(r, "test_bpc")).ToList();
             string list = string.Join(", ", rows.Select(r => $"{csv.Text(r, "model")} {csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}"));
             double minutes = Math.Round(rows.Min(r => csv.Number(r, "cpu_seconds")!.Value) / 60);
+            string changed = string.Concat(variants.SelectMany(v => v.csv.Rows.Select(r =>
+                $"; {v.csv.Text(r, "model")} with `{v.flags}` {v.csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}")));
             return string.Create(Invariant,
                 $"- **Character-level language model**, the King James Bible (about {minutes:0} minutes of one CPU core each, " +
-                $"equal parameter counts): test bits per character {list} (lower is better). " +
+                $"equal parameter counts): test bits per character {list} (lower is better){changed}. " +
                 $"[Table](samples/CharLanguageModel/README.md#results).\n");
         }
 

@@ -95,19 +95,43 @@ namespace DuRnn.Samples.ResultTables
         {
             string path = Path.Combine(root, CharLm, "kjv-summary.csv");
             if (!File.Exists(path)) return $"No committed run in `{CharLm}` yet.\n";
-            var csv = Csv.Read(path);
-            var rows = csv.Rows.Select(r => (IReadOnlyList<string>)new[]
+            var rows = new List<IReadOnlyList<string>>();
+            string beside = Beside(root, CharLm);
+            foreach (var (folder, flags) in new[] { (CharLm, "") }.Concat(CharLmVariants(root)))
             {
-                csv.Text(r, "model"), $"{csv.Text(r, "layers")} × {csv.Text(r, "hidden")}",
-                ((long)csv.Number(r, "parameters")!.Value).ToString("N0", Invariant),
-                (csv.Number(r, "cpu_seconds")!.Value / csv.Number(r, "steps")!.Value).ToString("0.000", Invariant),
-                ((int)csv.Number(r, "steps")!.Value).ToString(Invariant),
-                (csv.Number(r, "valid_bpc")!.Value).ToString("0.000", Invariant),
-                $"**{csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}**",
-                SilentUnits(root, csv.Text(r, "model")),
-            });
+                var csv = Csv.Read(Path.Combine(root, folder, "kjv-summary.csv"));
+                rows.AddRange(csv.Rows.Select(r => (IReadOnlyList<string>)new[]
+                {
+                    csv.Text(r, "model") + (flags.Length > 0 ? $" with `{flags}`" : ""), $"{csv.Text(r, "layers")} × {csv.Text(r, "hidden")}",
+                    ((long)csv.Number(r, "parameters")!.Value).ToString("N0", Invariant),
+                    (csv.Number(r, "cpu_seconds")!.Value / csv.Number(r, "steps")!.Value).ToString("0.000", Invariant),
+                    ((int)csv.Number(r, "steps")!.Value).ToString(Invariant),
+                    (csv.Number(r, "valid_bpc")!.Value).ToString("0.000", Invariant),
+                    $"**{csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}**",
+                    SilentUnits(root, folder, csv.Text(r, "model")),
+                }));
+                if (flags.Length > 0) beside += Beside(root, folder).Replace("Beside this run", $"Beside the run with `{flags}`", StringComparison.Ordinal);
+            }
             return Regions.Table(new[] { "model", "layers × hidden", "parameters", "CPU s / step", "steps reached",
-                "validation bpc", "test bpc", "silent units of the last layer (validation text)" }, rows) + Beside(root, CharLm);
+                "validation bpc", "test bpc", "silent units of the last layer (validation text)" }, rows) + beside;
+        }
+
+        /// <summary>
+        /// The comparison's runs with a library option changed (folders budget-30min-NAME beside <see cref="CharLm"/>,
+        /// finished), each with the flags its commands.txt shows between the model and the budget.
+        /// </summary>
+        public static IReadOnlyList<(string folder, string flags)> CharLmVariants(string root)
+        {
+            string results = Path.GetDirectoryName(Path.Combine(root, CharLm))!;
+            string prefix = Path.GetFileName(CharLm) + "-";
+            if (!Directory.Exists(results)) return Array.Empty<(string, string)>();
+            return Directory.GetDirectories(results, prefix + "*").OrderBy(d => d, StringComparer.Ordinal)
+                .Where(d => File.Exists(Path.Combine(d, "kjv-summary.csv")) && File.Exists(Path.Combine(d, "commands.txt")))
+                .Select(d =>
+                {
+                    var flags = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(d, "commands.txt")).First(), @"--model \S+ (.*?) --budget-minutes ");
+                    return (Path.GetRelativePath(root, d).Replace('\\', '/'), flags.Success ? flags.Groups[1].Value : Path.GetFileName(d)[prefix.Length..]);
+                }).ToList();
         }
 
         /// <summary>"149 of 256" from the model's kjv-{model}-units.csv (the sample's UnitActivity), or "—".</summary>
