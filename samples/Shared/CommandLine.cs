@@ -23,9 +23,17 @@ namespace DuRnn.Samples
         public const int ExitBadArguments = 2;
 
         /// <summary>
+        /// The exit code of a run stopped by a file that does not fit it (<see cref="System.IO.InvalidDataException"/>:
+        /// a checkpoint made with other settings, a damaged CSV or data file), the same code --plot-only returns for one.
+        /// </summary>
+        public const int ExitBadFile = 1;
+
+        /// <summary>
         /// Runs <typeparamref name="TCommand"/> as the only command: --help (or -h) prints the generated help and
         /// returns 0; an unknown option, a missing value or a failed validation prints the error to the standard
-        /// error and returns <see cref="ExitBadArguments"/>; otherwise returns what the command returns. Exceptions
+        /// error and returns <see cref="ExitBadArguments"/>; a file that does not fit the run
+        /// (<see cref="System.IO.InvalidDataException"/>, whose message names the file and what is wrong) prints that
+        /// message and returns <see cref="ExitBadFile"/>; otherwise returns what the command returns. Other exceptions
         /// thrown by the command itself are not caught.
         /// </summary>
         /// <param name="args">The arguments after the program name.</param>
@@ -59,6 +67,11 @@ namespace DuRnn.Samples
                 else
                     error.MarkupLine($"[red]Error:[/] {e.Message.EscapeMarkup()}");
                 return ExitBadArguments;
+            }
+            catch (System.IO.InvalidDataException e)
+            {
+                Console.Error.WriteLine($"Error: {e.Message}");
+                return ExitBadFile;
             }
         }
 
