@@ -89,7 +89,7 @@ charlm_tanh() { # issue 15.4: the remedy that worked at 3 minutes (DuRNN's short
 
 remedies() { # issue 15.4: remedies for DuRNN's silent units, each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
   local exe; exe=$(build CharLanguageModel)
-  for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn" "recurrent-bound-0.99|--recurrent-bound 0.99|durnn indrnn"; do
+  for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn" "recurrent-bound-0.99|--recurrent-bound 0.99|durnn indrnn" "short-term-tanh-wd-0|--short-term tanh --weight-decay 0|durnn"; do
     IFS='|' read -r name flags models <<< "$run"
     local out="$root/samples/CharLanguageModel/results/remedies-3min/$name"; mkdir -p "$out"
     for m in $models; do
