@@ -39,7 +39,8 @@ namespace DuRnn
         /// <param name="numLayers">Number of recurrent layers. E.g., setting numLayers = 2 stacks two DuRNN layers, the
         /// second taking in the outputs of the first and computing the final results. Default: 1.</param>
         /// <param name="shortTermSize">S, the number of short-term neurons per layer; <c>null</c> means S = H.</param>
-        /// <param name="activation">φ of the short-term cells: ReLU (default) or tanh.</param>
+        /// <param name="activation">φ of the short-term cells: ReLU (default) or tanh (recommended for streams carried from
+        /// chunk to chunk, such as language models: see <see cref="ShortTermActivation.Tanh"/>).</param>
         /// <param name="shortTermConstraint">The constraint on every U_s; <c>null</c> means
         /// <see cref="ShortTermConstraint.SpectralNorm(double)"/> with ρ = 0.9.</param>
         /// <param name="mag">MAG in U_bound = MAG^(1/T_max), the bound on |u_i| (default 2, as in IndRNN's adding problem).</param>
