@@ -117,6 +117,18 @@ namespace DuRnn.Samples.ResultTables
         }
 
         /// <summary>
+        /// The options a run in <paramref name="folder"/> changed: what the first command of its commands.txt (written by
+        /// samples/long-runs.sh, "--model M FLAGS <paramref name="next"/> ...") has between the model and
+        /// <paramref name="next"/>; null when the line has no such part.
+        /// </summary>
+        private static string? ChangedFlags(string folder, string next)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(folder, "commands.txt")).First(),
+                $@"--model \S+ (.*?) {System.Text.RegularExpressions.Regex.Escape(next)} ");
+            return match.Success ? match.Groups[1].Value : null;
+        }
+
+        /// <summary>
         /// The comparison's runs with a library option changed (folders budget-30min-NAME beside <see cref="CharLm"/>,
         /// finished), each with the flags its commands.txt shows between the model and the budget.
         /// </summary>
@@ -129,8 +141,7 @@ namespace DuRnn.Samples.ResultTables
                 .Where(d => File.Exists(Path.Combine(d, "kjv-summary.csv")) && File.Exists(Path.Combine(d, "commands.txt")))
                 .Select(d =>
                 {
-                    var flags = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(d, "commands.txt")).First(), @"--model \S+ (.*?) --budget-minutes ");
-                    return (Path.GetRelativePath(root, d).Replace('\\', '/'), flags.Success ? flags.Groups[1].Value : Path.GetFileName(d)[prefix.Length..]);
+                    return (Path.GetRelativePath(root, d).Replace('\\', '/'), ChangedFlags(d, "--budget-minutes") ?? Path.GetFileName(d)[prefix.Length..]);
                 }).ToList();
         }
 
@@ -198,8 +209,7 @@ namespace DuRnn.Samples.ResultTables
                 {
                     string commands = Path.Combine(d, "commands.txt");
                     if (!File.Exists(Path.Combine(d, "kjv-summary.csv")) || !File.Exists(commands)) continue;
-                    var flags = System.Text.RegularExpressions.Regex.Match(File.ReadLines(commands).First(), @"--model \S+ (.*?) --lr ");
-                    settings.Add(($"`{(flags.Success ? flags.Groups[1].Value : Path.GetFileName(d))}`", Path.Combine(CharLmRemedies, Path.GetFileName(d))));
+                    settings.Add(($"`{ChangedFlags(d, "--lr") ?? Path.GetFileName(d)}`", Path.Combine(CharLmRemedies, Path.GetFileName(d))));
                 }
             }
             if (settings.Count == 1) return $"No committed remedy in `{CharLmRemedies}` yet.\n";
