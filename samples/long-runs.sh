@@ -54,13 +54,14 @@ fashion() {
   done
 }
 
-charlm() {
+charlm_budget() { # folder flags models...: the language model's 30-CPU-minute comparison, with flags changed from the defaults
   local exe; exe=$(build CharLanguageModel)
-  local out="$root/samples/CharLanguageModel/results/budget-30min"; mkdir -p "$out"
-  for m in durnn indrnn lstm gru; do
+  local out="$root/samples/CharLanguageModel/results/$1" flags=$2; shift 2; mkdir -p "$out"
+  for m in "$@"; do
     [ -f "$out/$m.done" ] && continue
-    echo "dotnet run -c Release --project samples/CharLanguageModel -- --model $m --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 --prompt 'And God said' --checkpoint --resume --out samples/CharLanguageModel/results/budget-30min   (binary of $commit)" >> "$out/commands.txt"
-    "$exe" --model "$m" --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 \
+    echo "dotnet run -c Release --project samples/CharLanguageModel -- --model $m ${flags:+$flags }--budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 --prompt 'And God said' --checkpoint --resume --out samples/CharLanguageModel/results/${out##*/}   (binary of $commit)" >> "$out/commands.txt"
+    # shellcheck disable=SC2086 # $flags is a list of options
+    "$exe" --model "$m" $flags --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 \
       --prompt 'And God said' --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/$m.done"
   done
 }
@@ -76,15 +77,6 @@ lr_sweep() { # issue 15.4: the same short sweep for every model, not for DuRNN a
         --generate 0 --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/$m.done"
     done
   done
-}
-
-charlm_tanh() { # issue 15.4: the remedy that worked at 3 minutes (DuRNN's short-term cells with tanh), at the comparison's budget
-  local exe; exe=$(build CharLanguageModel)
-  local out="$root/samples/CharLanguageModel/results/budget-30min-short-term-tanh"; mkdir -p "$out"
-  [ -f "$out/durnn.done" ] && return
-  echo "dotnet run -c Release --project samples/CharLanguageModel -- --model durnn --short-term tanh --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 --prompt 'And God said' --checkpoint --resume --out samples/CharLanguageModel/results/budget-30min-short-term-tanh   (binary of $commit)" >> "$out/commands.txt"
-  "$exe" --model durnn --short-term tanh --budget-minutes 30 --budget-clock cpu --threads 1 --seed 1 --generate 600 --temperature 0.8 \
-    --prompt 'And God said' --checkpoint --resume --out "$out" >> "$out/log-durnn.txt" 2>&1 && touch "$out/durnn.done"
 }
 
 remedies() { # issue 15.4: remedies for DuRNN's silent units, each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
@@ -125,9 +117,10 @@ tables() {
 }
 
 case "${1:-}" in
-  adding|fashion|charlm|tables) "$1" ;;
+  adding|fashion|tables) "$1" ;;
+  charlm) charlm_budget budget-30min "" durnn indrnn lstm gru ;;
+  charlm-tanh) charlm_budget budget-30min-short-term-tanh "--short-term tanh" durnn ;; # issue 15.4: the remedy that worked at 3 minutes
   lr-sweep) lr_sweep ;;
   remedies) remedies ;;
-  charlm-tanh) charlm_tanh ;;
   *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -30,7 +30,7 @@ namespace DuRnn.Samples.AddingProblem
         /// the optimizer; not --steps, --eval-every or --threads, which a resumed run may change).
         /// </summary>
         public static string Fingerprint(Options o, ModelKind kind) => string.Create(CultureInfo.InvariantCulture,
-            $"model={Options.Name(kind)} length={o.Length} batch={o.Batch} layers={o.Layers} hidden={o.Hidden} lr={o.LearningRate:R} weight_decay={o.WeightDecay:R} seed={o.Seed} test_size={o.TestSize}{(o.ShortTermActivation == ShortTermActivation.ReLU ? "" : " short_term=" + o.ShortTermActivation.ToString().ToLowerInvariant())}");
+            $"model={Options.Name(kind)} length={o.Length} batch={o.Batch} layers={o.Layers} hidden={o.Hidden} lr={o.LearningRate:R} weight_decay={o.WeightDecay:R} seed={o.Seed} test_size={o.TestSize}{(o.LibraryOptions.Length > 0 ? " " + o.LibraryOptions : "")}");
 
         /// <summary>Saves the state at the evaluation that ends <paramref name="curve"/>.</summary>
         public static void Save(Options options, ModelKind kind, AddingModel model, Adam optimizer,

@@ -57,6 +57,13 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>φ of DuRNN's short-term cells (the library's default: ReLU).</summary>
         public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
 
+        /// <summary>
+        /// The library options given other values than the library's defaults, as "name=value" words (empty when none):
+        /// part of the checkpoint fingerprint and of the header line.
+        /// </summary>
+        public string LibraryOptions =>
+            ShortTermActivation == ShortTermActivation.ReLU ? "" : $"short_term={CommandLine.Lower(ShortTermActivation)}";
+
         /// <summary>The number of recurrent layers.</summary>
         public int Layers { get; init; } = 2;
 
@@ -194,7 +201,7 @@ namespace DuRnn.Samples.AddingProblem
                 Batch = CommandLine.Int(Batch, "--batch", o.Batch, min: 1),
                 LearningRate = CommandLine.Double(LearningRate, "--lr", o.LearningRate, allowZero: false),
                 WeightDecay = CommandLine.Double(WeightDecay, "--weight-decay", o.WeightDecay, allowZero: true),
-                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", a => a.ToString().ToLowerInvariant(), o.ShortTermActivation),
+                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", CommandLine.Lower, o.ShortTermActivation),
                 Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),

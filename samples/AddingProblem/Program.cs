@@ -32,7 +32,7 @@ namespace DuRnn.Samples.AddingProblem
                 set_num_threads(threads);
             Directory.CreateDirectory(options.OutputDirectory);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}{(options.ShortTermActivation == ShortTermActivation.ReLU ? "" : ", DuRNN short-term φ = " + options.ShortTermActivation.ToString().ToLowerInvariant())}, seed {options.Seed}, {get_num_threads()} threads{(reuse ? ", freed memory reused" : "")}{(options.Quick ? " (quick)" : "")}"));
+                $"Adding problem: T = {options.Length}, {options.Steps} steps of batch {options.Batch}, {options.Layers} layers × {options.Hidden}, Adam lr {options.LearningRate:G3}, weight decay {options.WeightDecay:G3}{(options.LibraryOptions.Length > 0 ? ", DuRNN with " + options.LibraryOptions : "")}, seed {options.Seed}, {get_num_threads()} threads{(reuse ? ", freed memory reused" : "")}{(options.Quick ? " (quick)" : "")}"));
 
             using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -58,10 +58,10 @@ namespace DuRnn.Samples.AddingProblem
                 foreach (var kind in options.Models)
                     results.Add(Results.ReadCsv(options.OutputDirectory, options.Length, kind));
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            catch (Exception e) when (e is IOException or FormatException) // InvalidDataException: CommandLine.Run
             {
                 Console.Error.WriteLine(e.Message);
-                return 1;
+                return CommandLine.ExitBadFile;
             }
             using var testSet = new TestSet(options.Length, options.TestSize, TestSet.ChunkSizeFor(options.Length, options.Hidden));
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(options.OutputDirectory, options, results, testSet.EmpiricalBaselineMse)}");
@@ -72,10 +72,10 @@ namespace DuRnn.Samples.AddingProblem
                 {
                     layers = LayerDiagnosticsReport.TryReadCsv(options.OutputDirectory, options.Length, kind);
                 }
-                catch (Exception e) when (e is InvalidDataException or FormatException)
+                catch (FormatException e) // InvalidDataException: CommandLine.Run
                 {
                     Console.Error.WriteLine(e.Message);
-                    return 1;
+                    return CommandLine.ExitBadFile;
                 }
                 if (layers is var (trained, initial))
                     WriteDiagnostics(options, kind, trained, initial, writeCsv: false);

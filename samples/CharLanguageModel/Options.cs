@@ -101,7 +101,7 @@ namespace DuRnn.Samples.CharLanguageModel
             InputWeightStd is double std ? string.Create(CultureInfo.InvariantCulture, $"input_std={std:R}") : null,
             BatchNorm ? "batch_norm=true" : null,
             RecurrentBound is double bound ? string.Create(CultureInfo.InvariantCulture, $"recurrent_bound={bound:R}") : null,
-            ShortTermActivation != ShortTermActivation.ReLU ? $"short_term={ShortTermActivation.ToString().ToLowerInvariant()}" : null,
+            ShortTermActivation != ShortTermActivation.ReLU ? $"short_term={CommandLine.Lower(ShortTermActivation)}" : null,
         }.Where(word => word is not null));
 
         /// <summary>Seeds torch before each model is built, and the sampling of generated text.</summary>
@@ -334,7 +334,7 @@ namespace DuRnn.Samples.CharLanguageModel
                 InputWeightStd = CommandLine.Double(InputWeightStd, "--input-std", o.InputWeightStd, allowZero: false),
                 BatchNorm = BatchNorm || o.BatchNorm,
                 RecurrentBound = BelowOne(CommandLine.Double(RecurrentBound, "--recurrent-bound", o.RecurrentBound, allowZero: false)),
-                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", a => a.ToString().ToLowerInvariant(), o.ShortTermActivation),
+                ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", CommandLine.Lower, o.ShortTermActivation),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
                 Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
                 OutputDirectory = OutputDirectory ?? o.OutputDirectory,

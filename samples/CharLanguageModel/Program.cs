@@ -187,10 +187,10 @@ namespace DuRnn.Samples.CharLanguageModel
                     curves.Add((summary is null ? Options.Name(kind) : Label(summary), curve));
                 }
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            catch (Exception e) when (e is IOException or FormatException) // InvalidDataException: CommandLine.Run
             {
                 Console.Error.WriteLine(e.Message);
-                return 1;
+                return CommandLine.ExitBadFile;
             }
             Console.WriteLine($"Plot: {LearningCurvePlot.Save(o, curves)}");
             var known = summaries.Where(s => o.Models.Contains(s.Model)).ToList();

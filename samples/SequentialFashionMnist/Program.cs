@@ -93,10 +93,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 foreach (var kind in o.Models)
                     results.Add(Report.ReadResult(o, kind));
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+            catch (Exception e) when (e is IOException or FormatException) // InvalidDataException: CommandLine.Run
             {
                 Console.Error.WriteLine(e.Message);
-                return 1;
+                return CommandLine.ExitBadFile;
             }
             WriteOutputs(results, o, trainCount: o.TrainLimit ?? FashionMnistData.FullTrainCount);
             return 0;

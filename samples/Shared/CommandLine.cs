@@ -132,6 +132,9 @@ namespace DuRnn.Samples
             return v;
         }
 
+        /// <summary>An enum value's name in lower case, as the samples write it on the command line and in files.</summary>
+        public static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
         /// <summary>
         /// The value of <typeparamref name="T"/> whose <paramref name="name"/> (any case) was given as
         /// <paramref name="option"/>, or <paramref name="fallback"/> when not given.
