@@ -5,7 +5,7 @@
 # ends; the next session runs the same command and continues from the checkpoints.
 #
 #   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
-#   samples/long-runs.sh fashion    # Fashion-MNIST pixel and permuted, 4 models, 45 CPU-minutes each
+#   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
 #   samples/long-runs.sh charlm-tanh # the language model: DuRNN with tanh short-term cells, 30 CPU-minutes
@@ -13,12 +13,14 @@
 #   samples/long-runs.sh tables     # redraw the plots from the CSVs and rewrite the README tables
 #
 # Two long queues at a time at most on a 2-core machine (the short lr-sweep may run as a third: it only slows the others). Budgets count CPU time (--budget-clock cpu), so a queue that
-# shares the cores still gets equal work per model; the adding problem counts steps.
+# shares the cores still gets equal work per model; the adding problem counts steps. Two fashion queues may run at once
+# (e.g. `fashion` and `fashion gru lstm indrnn durnn`): a run another queue holds (a flock in $locks) is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 commit=$(git rev-parse --short HEAD)
 bin="${TMPDIR:-/tmp}/durnn-long-runs-$commit"
+locks="${TMPDIR:-/tmp}/durnn-long-runs.locks"   # released when the run's process ends, however it ends
 
 build() { # project
   if [ ! -x "$bin/$1/$1" ]; then
@@ -41,15 +43,20 @@ adding() {
   done
 }
 
-fashion() {
+fashion() { # [models...]
   local exe; exe=$(build SequentialFashionMnist)
+  local models=("$@"); [ ${#models[@]} -gt 0 ] || models=(durnn indrnn lstm gru)
+  mkdir -p "$locks"
   for mode in pixel permuted; do
     local out="$root/samples/SequentialFashionMnist/results/budget-45min/$mode"; mkdir -p "$out"
-    for m in durnn indrnn lstm gru; do
+    for m in "${models[@]}"; do
       [ -f "$out/${mode}_${m}.done" ] && continue
+      local lock; exec {lock}>"$locks/fashion-${mode}-${m}"
+      if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
       echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode $mode --model $m --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 --checkpoint --resume --out samples/SequentialFashionMnist/results/budget-45min/$mode   (binary of $commit)" >> "$out/commands.txt"
       "$exe" --mode "$mode" --model "$m" --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 \
         --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/${mode}_${m}.done"
+      exec {lock}>&-
     done
   done
 }
@@ -117,7 +124,8 @@ tables() {
 }
 
 case "${1:-}" in
-  adding|fashion|tables) "$1" ;;
+  adding|tables) "$1" ;;
+  fashion) shift; fashion "$@" ;;
   charlm) charlm_budget budget-30min "" durnn indrnn lstm gru ;;
   charlm-tanh) charlm_budget budget-30min-short-term-tanh "--short-term tanh" durnn ;; # issue 15.4: the remedy that worked at 3 minutes
   lr-sweep) lr_sweep ;;
