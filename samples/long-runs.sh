@@ -86,9 +86,10 @@ lr_sweep() { # issue 15.4: the same short sweep for every model, not for DuRNN a
   done
 }
 
-remedies() { # issue 15.4: remedies for DuRNN's silent units, each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
+remedies() { # issue 15.4: remedies for DuRNN's silent units and its short-term reach (ρ), each tried for IndRNN too where it applies (3 CPU-minutes, as the sweep)
   local exe; exe=$(build CharLanguageModel)
-  for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn" "recurrent-bound-0.99|--recurrent-bound 0.99|durnn indrnn" "short-term-tanh-wd-0|--short-term tanh --weight-decay 0|durnn"; do
+  for run in "input-std-0.05|--input-std 0.05|durnn indrnn" "batch-norm|--batch-norm|durnn indrnn" "short-term-tanh|--short-term tanh|durnn" "recurrent-bound-0.99|--recurrent-bound 0.99|durnn indrnn" "short-term-tanh-wd-0|--short-term tanh --weight-decay 0|durnn" \
+    "short-term-tanh-spectral-0.99|--short-term tanh --spectral-bound 0.99|durnn" "short-term-tanh-spectral-0.5|--short-term tanh --spectral-bound 0.5|durnn"; do
     IFS='|' read -r name flags models <<< "$run"
     local out="$root/samples/CharLanguageModel/results/remedies-3min/$name"; mkdir -p "$out"
     for m in $models; do

@@ -120,12 +120,13 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <param name="embeddingSize">E.</param>
         /// <param name="hidden">H = S, units per layer.</param>
         /// <param name="layers">The number of DuRNN layers.</param>
-        /// <param name="options">--input-std, --batch-norm and --short-term (the library's defaults unless given).</param>
+        /// <param name="options">--input-std, --batch-norm, --short-term and --spectral-bound (the library's defaults unless given).</param>
         public DuRnnCharModel(int vocabulary, int embeddingSize, int hidden, int layers, Options options)
             : base(nameof(DuRnnCharModel), ModelKind.DuRnn, layers, hidden)
         {
             embedding = nn.Embedding(vocabulary, embeddingSize);
             rnn = new DuRNN(embeddingSize, hidden, numLayers: layers, activation: options.ShortTermActivation,
+                shortTermConstraint: options.SpectralBound is double rho ? ShortTermConstraint.SpectralNorm(rho) : null,
                 batchNorm: options.BatchNorm, longTermInputWeightStd: options.InputWeightStd);
             readout = nn.Linear(hidden, vocabulary);
             RegisterComponents();

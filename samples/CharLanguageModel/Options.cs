@@ -92,6 +92,9 @@ namespace DuRnn.Samples.CharLanguageModel
         /// <summary>φ of DuRNN's short-term cells (the library's default: ReLU).</summary>
         public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
 
+        /// <summary>ρ of DuRNN's short-term constraint ‖U_s‖₂ ≤ ρ; null: the library's (0.9).</summary>
+        public double? SpectralBound { get; init; }
+
         /// <summary>
         /// The settings that differ from the library's defaults for DuRNN and IndRNN, as "name=value" words (empty when
         /// none): part of the checkpoint fingerprint and of the run's report.
@@ -102,6 +105,7 @@ namespace DuRnn.Samples.CharLanguageModel
             BatchNorm ? "batch_norm=true" : null,
             RecurrentBound is double bound ? string.Create(CultureInfo.InvariantCulture, $"recurrent_bound={bound:R}") : null,
             ShortTermActivation != ShortTermActivation.ReLU ? $"short_term={CommandLine.Lower(ShortTermActivation)}" : null,
+            SpectralBound is double rho ? string.Create(CultureInfo.InvariantCulture, $"spectral_bound={rho:R}") : null,
         }.Where(word => word is not null));
 
         /// <summary>Seeds torch before each model is built, and the sampling of generated text.</summary>
@@ -252,6 +256,10 @@ namespace DuRnn.Samples.CharLanguageModel
         [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (default) or tanh")]
         public string? ShortTermActivation { get; init; }
 
+        /// <summary>--spectral-bound.</summary>
+        [CommandOption("--spectral-bound <X>"), Description("DuRNN: ρ of the short-term constraint ‖U_s‖₂ ≤ ρ, 0 < ρ < 1 (default: the library's, 0.9)")]
+        public string? SpectralBound { get; init; }
+
         /// <summary>--seed.</summary>
         [CommandOption("--seed <S>"), Description("seeds torch before each model is built, and the sampling of generated text (default 1)")]
         public string? Seed { get; init; }
@@ -333,8 +341,11 @@ namespace DuRnn.Samples.CharLanguageModel
                 Embedding = CommandLine.Int(Embedding, "--embedding", o.Embedding, min: 1),
                 InputWeightStd = CommandLine.Double(InputWeightStd, "--input-std", o.InputWeightStd, allowZero: false),
                 BatchNorm = BatchNorm || o.BatchNorm,
-                RecurrentBound = BelowOne(CommandLine.Double(RecurrentBound, "--recurrent-bound", o.RecurrentBound, allowZero: false)),
+                RecurrentBound = BelowOne(CommandLine.Double(RecurrentBound, "--recurrent-bound", o.RecurrentBound, allowZero: false),
+                    "--recurrent-bound", "the library's bound here"),
                 ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", CommandLine.Lower, o.ShortTermActivation),
+                SpectralBound = BelowOne(CommandLine.Double(SpectralBound, "--spectral-bound", o.SpectralBound, allowZero: false),
+                    "--spectral-bound", "ShortTermConstraint.SpectralNorm's rule"),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
                 Threads = CommandLine.Int(Threads, "--threads", o.Threads, min: 1),
                 OutputDirectory = OutputDirectory ?? o.OutputDirectory,
@@ -344,9 +355,9 @@ namespace DuRnn.Samples.CharLanguageModel
             };
         }
 
-        /// <summary>--recurrent-bound's value, which must be below the library's own bound, 1.</summary>
-        private static double? BelowOne(double? bound) => bound >= 1
-            ? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"--recurrent-bound must be below 1 (the library's bound here); got {bound}."))
+        /// <summary>The value of <paramref name="option"/>, which must be below 1 (<paramref name="why"/>).</summary>
+        private static double? BelowOne(double? bound, string option, string why) => bound >= 1
+            ? throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{option} must be below 1 ({why}); got {bound}."))
             : bound;
 
         /// <summary>Checks every value (Spectre.Console.Cli calls this before the command runs).</summary>
