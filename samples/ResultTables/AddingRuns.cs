@@ -43,8 +43,8 @@ namespace DuRnn.Samples.ResultTables
 
         /// <summary>
         /// The runs in <paramref name="folder"/>'s seed folders (<c>seed1</c>, <c>seed2</c>, …), in seed order; each holds
-        /// <c>adding-T{T}-durnn.csv</c>, <c>command.txt</c> and optionally <c>run.txt</c> (lines <c>library: …</c> and
-        /// <c>beside: …</c>).
+        /// <c>adding-T{T}-durnn.csv</c>, <c>command.txt</c> or <c>commands.txt</c> and optionally <c>run.txt</c> (lines <c>library: …</c> and
+        /// <c>beside: …</c>; a key written again, as a run resumed in another session appends, continues it).
         /// </summary>
         public static IReadOnlyList<AddingRun> Seeds(string root, string folder, int length)
         {
@@ -63,11 +63,14 @@ namespace DuRnn.Samples.ResultTables
             string dir = Path.Combine(root, folder);
             var csv = Csv.Read(Path.Combine(dir, $"adding-T{length}-durnn.csv"));
             var curve = csv.Rows.Select(r => ((int)csv.Number(r, "step")!.Value, csv.Number(r, "test_mse")!.Value, csv.Number(r, "seconds")!.Value)).ToList();
-            string command = File.Exists(Path.Combine(dir, "command.txt")) ? File.ReadAllText(Path.Combine(dir, "command.txt")) : "";
+            // the sample's own command.txt, else the lines samples/long-runs.sh appends to commands.txt
+            string command = new[] { "command.txt", "commands.txt" }.Select(f => Path.Combine(dir, f)).Where(File.Exists)
+                .Select(File.ReadAllText).FirstOrDefault() ?? "";
             var threads = ThreadsOption().Match(command);
             var notes = File.Exists(Path.Combine(dir, "run.txt"))
                 ? File.ReadAllLines(Path.Combine(dir, "run.txt")).Where(l => l.Contains(':'))
-                    .ToDictionary(l => l[..l.IndexOf(':')].Trim(), l => l[(l.IndexOf(':') + 1)..].Trim())
+                    .GroupBy(l => l[..l.IndexOf(':')].Trim(), l => l[(l.IndexOf(':') + 1)..].Trim())
+                    .ToDictionary(g => g.Key, g => string.Join("; ", g))
                 : new Dictionary<string, string>();
             return new AddingRun(folder, length, seed, curve,
                 threads.Success ? int.Parse(threads.Groups[1].Value, CultureInfo.InvariantCulture) : null,

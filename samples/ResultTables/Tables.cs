@@ -90,30 +90,62 @@ namespace DuRnn.Samples.ResultTables
                 "test accuracy at the end", "best (step)" }, rows) + Beside(root, Path.Combine(Fashion, mode));
         }
 
-        /// <summary>The equal-budget language-model table.</summary>
+        /// <summary>
+        /// The equal-budget language-model table; besides the end of the budget, every model's validation bits per
+        /// character at the same step (the fewest steps any run reached, read off each curve by linear interpolation
+        /// between its two evaluations around that step), which separates what a model learns per step from how many
+        /// steps it gets.
+        /// </summary>
         public static string CharLmBudget(string root)
         {
             string path = Path.Combine(root, CharLm, "kjv-summary.csv");
             if (!File.Exists(path)) return $"No committed run in `{CharLm}` yet.\n";
-            var rows = new List<IReadOnlyList<string>>();
             string beside = Beside(root, CharLm);
+            var runs = new List<(string folder, string flags, Csv csv, string[] row)>();
             foreach (var (folder, flags) in new[] { (CharLm, "") }.Concat(CharLmVariants(root)))
             {
                 var csv = Csv.Read(Path.Combine(root, folder, "kjv-summary.csv"));
-                rows.AddRange(csv.Rows.Select(r => (IReadOnlyList<string>)new[]
+                runs.AddRange(csv.Rows.Select(r => (folder, flags, csv, r)));
+                if (flags.Length > 0) beside += Beside(root, folder).Replace("Beside this run", $"Beside the run with `{flags}`", StringComparison.Ordinal);
+            }
+            int sameStep = runs.Min(run => (int)run.csv.Number(run.row, "steps")!.Value);
+            var rows = runs.Select(run =>
+            {
+                var (folder, flags, csv, r) = run;
+                string model = csv.Text(r, "model");
+                double? atSameStep = Interpolate(Csv.Read(Path.Combine(root, folder, $"kjv-{model}.csv")), "step", "valid_bpc", sameStep);
+                return (IReadOnlyList<string>)new[]
                 {
-                    csv.Text(r, "model") + (flags.Length > 0 ? $" with `{flags}`" : ""), $"{csv.Text(r, "layers")} × {csv.Text(r, "hidden")}",
+                    model + (flags.Length > 0 ? $" with `{flags}`" : ""), $"{csv.Text(r, "layers")} × {csv.Text(r, "hidden")}",
                     ((long)csv.Number(r, "parameters")!.Value).ToString("N0", Invariant),
                     (csv.Number(r, "cpu_seconds")!.Value / csv.Number(r, "steps")!.Value).ToString("0.000", Invariant),
                     ((int)csv.Number(r, "steps")!.Value).ToString(Invariant),
+                    atSameStep?.ToString("0.000", Invariant) ?? "—",
                     (csv.Number(r, "valid_bpc")!.Value).ToString("0.000", Invariant),
                     $"**{csv.Number(r, "test_bpc")!.Value.ToString("0.000", Invariant)}**",
-                    SilentUnits(root, folder, csv.Text(r, "model")),
-                }));
-                if (flags.Length > 0) beside += Beside(root, folder).Replace("Beside this run", $"Beside the run with `{flags}`", StringComparison.Ordinal);
-            }
+                    SilentUnits(root, folder, model),
+                };
+            });
             return Regions.Table(new[] { "model", "layers × hidden", "parameters", "CPU s / step", "steps reached",
-                "validation bpc", "test bpc", "silent units of the last layer (validation text)" }, rows) + beside;
+                $"validation bpc at step {sameStep.ToString("N0", Invariant)}", "validation bpc at the end", "test bpc",
+                "silent units of the last layer (validation text)" }, rows) + beside;
+        }
+
+        /// <summary>
+        /// Column <paramref name="y"/> of a curve at <paramref name="x"/> = <paramref name="at"/>, linearly interpolated
+        /// between the two rows around it (rows in increasing <paramref name="x"/>); null when the curve does not reach it.
+        /// </summary>
+        private static double? Interpolate(Csv curve, string x, string y, double at)
+        {
+            var points = curve.Rows.Select(r => (x: curve.Number(r, x), y: curve.Number(r, y)))
+                .Where(p => p.x is not null && p.y is not null).Select(p => (x: p.x!.Value, y: p.y!.Value)).ToList();
+            for (int i = 1; i < points.Count; i++)
+            {
+                var (a, b) = (points[i - 1], points[i]);
+                if (at >= a.x && at <= b.x)
+                    return b.x == a.x ? b.y : a.y + (b.y - a.y) * (at - a.x) / (b.x - a.x);
+            }
+            return null;
         }
 
         /// <summary>
@@ -144,9 +176,6 @@ namespace DuRnn.Samples.ResultTables
                     return (Path.GetRelativePath(root, d).Replace('\\', '/'), ChangedFlags(d, "--budget-minutes") ?? Path.GetFileName(d)[prefix.Length..]);
                 }).ToList();
         }
-
-        /// <summary>"149 of 256" from the model's kjv-{model}-units.csv (the sample's UnitActivity), or "—".</summary>
-        private static string SilentUnits(string root, string model) => SilentUnits(root, CharLm, model);
 
         /// <summary>"149 of 256" from kjv-{model}-units.csv in <paramref name="folder"/>, or "—".</summary>
         private static string SilentUnits(string root, string folder, string model)
