@@ -6,6 +6,7 @@
 #
 #   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
+#   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
 #   samples/long-runs.sh charlm-tanh # the language model: DuRNN with tanh short-term cells, 30 CPU-minutes
@@ -43,18 +44,20 @@ adding() {
   done
 }
 
-fashion() { # [models...]
+fashion() { # folder flags modes [models...]: 45 CPU-minutes a model, in results/FOLDER/MODE
   local exe; exe=$(build SequentialFashionMnist)
+  local folder=$1 flags=$2 modes=$3; shift 3
   local models=("$@"); [ ${#models[@]} -gt 0 ] || models=(durnn indrnn lstm gru)
   mkdir -p "$locks"
-  for mode in pixel permuted; do
-    local out="$root/samples/SequentialFashionMnist/results/budget-45min/$mode"; mkdir -p "$out"
+  for mode in $modes; do
+    local out="$root/samples/SequentialFashionMnist/results/$folder/$mode"; mkdir -p "$out"
     for m in "${models[@]}"; do
       [ -f "$out/${mode}_${m}.done" ] && continue
-      local lock; exec {lock}>"$locks/fashion-${mode}-${m}"
+      local lock; exec {lock}>"$locks/fashion-${folder}-${mode}-${m}"
       if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
-      echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode $mode --model $m --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 --checkpoint --resume --out samples/SequentialFashionMnist/results/budget-45min/$mode   (binary of $commit)" >> "$out/commands.txt"
-      "$exe" --mode "$mode" --model "$m" --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 \
+      echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode $mode --model $m ${flags:+$flags }--budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 --checkpoint --resume --out samples/SequentialFashionMnist/results/$folder/$mode   (binary of $commit)" >> "$out/commands.txt"
+      # shellcheck disable=SC2086 # $flags is a list of options
+      "$exe" --mode "$mode" --model "$m" $flags --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 \
         --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/${mode}_${m}.done"
       exec {lock}>&-
     done
@@ -126,7 +129,8 @@ tables() {
 
 case "${1:-}" in
   adding|tables) "$1" ;;
-  fashion) shift; fashion "$@" ;;
+  fashion) shift; fashion budget-45min "" "pixel permuted" "$@" ;;
+  fashion-batchnorm) fashion budget-45min-durnn-batchnorm --batchnorm permuted durnn ;; # issue 15.4: what IndRNN's recipe has and DuRNN's default lacks
   charlm) charlm_budget budget-30min "" durnn indrnn lstm gru ;;
   charlm-tanh) charlm_budget budget-30min-short-term-tanh "--short-term tanh" durnn ;; # issue 15.4: the remedy that worked at 3 minutes
   lr-sweep) lr_sweep ;;
