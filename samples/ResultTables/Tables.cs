@@ -75,19 +75,34 @@ namespace DuRnn.Samples.ResultTables
                 "last test MSE (step)", "wall time to solved", "threads", "library", "beside it" }, rows);
         }
 
-        /// <summary>The equal-budget Fashion-MNIST table of one mode.</summary>
+        /// <summary>
+        /// The equal-budget Fashion-MNIST table of one mode: the four models with the sample's defaults, then the runs made
+        /// with an option changed (folders budget-45min-NAME/MODE beside <see cref="Fashion"/>), each named by its flags.
+        /// </summary>
         public static string FashionBudget(string root, string mode)
         {
-            var models = FashionRuns.Read(root, Path.Combine(Fashion, mode), mode);
-            if (models.Count == 0) return $"No committed run in `{Fashion}/{mode}` yet.\n";
-            var rows = models.Select(m => (IReadOnlyList<string>)new[]
+            string folder = Path.Combine(Fashion, mode);
+            var runs = FashionRuns.Read(root, folder, mode).Select(m => (m, flags: "")).ToList();
+            if (runs.Count == 0) return $"No committed run in `{Fashion}/{mode}` yet.\n";
+            string beside = Beside(root, folder);
+            foreach (var (variant, flags) in Variants(root, Fashion, mode, "commands.txt"))
             {
-                m.Finished ? m.Description : $"{m.Description} (in progress)", m.Parameters.ToString("N0", Invariant), m.Steps == 0 ? "—" : (m.CpuSeconds / m.Steps).ToString("0.00", Invariant),
-                m.Steps.ToString(Invariant), m.Epochs.ToString("0.00", Invariant), (m.CpuSeconds / 60).ToString("0.0", Invariant),
-                Percent(m.FinalAccuracy), $"{Percent(m.BestAccuracy)} ({m.BestStep})",
+                runs.AddRange(FashionRuns.Read(root, variant, mode).Select(m => (m, flags)));
+                beside += Beside(root, variant);
+            }
+            var rows = runs.Select(run =>
+            {
+                var (m, flags) = run;
+                string name = m.Description + (flags.Length > 0 ? $" (`{flags}`)" : "") + (m.Finished ? "" : " (in progress)");
+                return (IReadOnlyList<string>)new[]
+                {
+                    name, m.Parameters.ToString("N0", Invariant), m.Steps == 0 ? "—" : (m.CpuSeconds / m.Steps).ToString("0.00", Invariant),
+                    m.Steps.ToString(Invariant), m.Epochs.ToString("0.00", Invariant), (m.CpuSeconds / 60).ToString("0.0", Invariant),
+                    Percent(m.FinalAccuracy), $"{Percent(m.BestAccuracy)} ({m.BestStep})",
+                };
             });
             return Regions.Table(new[] { "model", "parameters", "CPU s / step", "steps reached", "epochs", "training CPU min",
-                "test accuracy at the end", "best (step)" }, rows) + Beside(root, Path.Combine(Fashion, mode));
+                "test accuracy at the end", "best (step)" }, rows) + beside;
         }
 
         /// <summary>
@@ -164,17 +179,24 @@ namespace DuRnn.Samples.ResultTables
         /// The comparison's runs with a library option changed (folders budget-30min-NAME beside <see cref="CharLm"/>,
         /// finished), each with the flags its commands.txt shows between the model and the budget.
         /// </summary>
-        public static IReadOnlyList<(string folder, string flags)> CharLmVariants(string root)
+        public static IReadOnlyList<(string folder, string flags)> CharLmVariants(string root) =>
+            Variants(root, CharLm, "", "kjv-summary.csv");
+
+        /// <summary>
+        /// The runs of a comparison made with options changed: folders FOLDER-NAME beside <paramref name="folder"/>, in
+        /// each the subfolder <paramref name="sub"/> ("" for none) holding <paramref name="summary"/> and commands.txt;
+        /// each with the flags its commands.txt shows between the model and the budget (else NAME).
+        /// </summary>
+        private static IReadOnlyList<(string folder, string flags)> Variants(string root, string folder, string sub, string summary)
         {
-            string results = Path.GetDirectoryName(Path.Combine(root, CharLm))!;
-            string prefix = Path.GetFileName(CharLm) + "-";
+            string results = Path.GetDirectoryName(Path.Combine(root, folder))!;
+            string prefix = Path.GetFileName(folder) + "-";
             if (!Directory.Exists(results)) return Array.Empty<(string, string)>();
             return Directory.GetDirectories(results, prefix + "*").OrderBy(d => d, StringComparer.Ordinal)
-                .Where(d => File.Exists(Path.Combine(d, "kjv-summary.csv")) && File.Exists(Path.Combine(d, "commands.txt")))
-                .Select(d =>
-                {
-                    return (Path.GetRelativePath(root, d).Replace('\\', '/'), ChangedFlags(d, "--budget-minutes") ?? Path.GetFileName(d)[prefix.Length..]);
-                }).ToList();
+                .Select(d => (dir: Path.Combine(d, sub), name: Path.GetFileName(d)[prefix.Length..]))
+                .Where(v => File.Exists(Path.Combine(v.dir, summary)) && File.Exists(Path.Combine(v.dir, "commands.txt")))
+                .Select(v => (Path.GetRelativePath(root, v.dir).Replace('\\', '/'), ChangedFlags(v.dir, "--budget-minutes") ?? v.name))
+                .ToList();
         }
 
         /// <summary>"149 of 256" from kjv-{model}-units.csv in <paramref name="folder"/>, or "—".</summary>
