@@ -148,11 +148,45 @@ namespace DuRnn.Samples.SequentialFashionMnist
         public override void ApplyConstraints() => rnn.ApplyConstraints();
     }
 
-    /// <summary>TorchSharp's nn.LSTM and a Linear readout.</summary>
+    /// <summary>
+    /// BatchNorm between the layers of nn.LSTM and nn.GRU (<c>--batchnorm</c>), as the library's stacks place it: after
+    /// every layer but the last, over the features of all T·B positions. TorchSharp's multi-layer modules cannot take
+    /// anything between their layers, so with BatchNorm each layer is a one-layer module of its own.
+    /// </summary>
+    internal static class BetweenLayers
+    {
+        /// <summary>One BatchNorm1d of <paramref name="features"/> for each of the first <paramref name="layers"/> − 1 layers.</summary>
+        public static ModuleList<BatchNorm1d> Norms(int layers, int features) =>
+            new(Enumerable.Range(0, layers - 1).Select(_ => nn.BatchNorm1d(features)).ToArray());
+
+        /// <summary>
+        /// Runs <paramref name="layer"/>(l, x) for l = 0 … L − 1, with <paramref name="norms"/>[l] on the output of every
+        /// layer but the last; returns the last layer's output (T, B, H).
+        /// </summary>
+        public static Tensor Run(Tensor input, int layers, Func<int, Tensor, Tensor> layer, ModuleList<BatchNorm1d> norms)
+        {
+            var x = input;
+            for (int l = 0; l < layers; l++)
+            {
+                var y = layer(l, x);
+                if (l < layers - 1)
+                {
+                    long steps = y.shape[0], batch = y.shape[1], features = y.shape[2];
+                    y = norms[l].call(y.reshape(steps * batch, features)).reshape(steps, batch, features);
+                }
+                x = y;
+            }
+            return x;
+        }
+    }
+
+    /// <summary>TorchSharp's nn.LSTM and a Linear readout; with BatchNorm, one nn.LSTM a layer and BatchNorm between them.</summary>
     internal sealed class LstmClassifier : SequenceClassifier
     {
 #pragma warning disable IDE1006 // field names are the state-dict names
-        private readonly LSTM rnn;
+        private readonly LSTM? rnn;
+        private readonly ModuleList<LSTM>? layers;
+        private readonly ModuleList<BatchNorm1d>? norms;
         private readonly Linear readout;
 #pragma warning restore IDE1006
 
@@ -160,11 +194,20 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <param name="inputSize">I, features per step.</param>
         /// <param name="hidden">Units per layer.</param>
         /// <param name="layers">The number of LSTM layers.</param>
-        public LstmClassifier(int inputSize, int hidden, int layers) : base(nameof(LstmClassifier))
+        /// <param name="batchNorm">BatchNorm between layers (<see cref="BetweenLayers"/>).</param>
+        public LstmClassifier(int inputSize, int hidden, int layers, bool batchNorm) : base(nameof(LstmClassifier))
         {
-            rnn = nn.LSTM(inputSize, hidden, numLayers: layers);
+            if (batchNorm && layers > 1)
+            {
+                this.layers = new ModuleList<LSTM>(Enumerable.Range(0, layers).Select(l => nn.LSTM(l == 0 ? inputSize : hidden, hidden)).ToArray());
+                norms = BetweenLayers.Norms(layers, hidden);
+            }
+            else
+            {
+                rnn = nn.LSTM(inputSize, hidden, numLayers: layers);
+            }
             readout = nn.Linear(hidden, Classes);
-            Description = $"LSTM {layers}×{hidden}";
+            Description = $"LSTM {layers}×{hidden}{(norms is null ? "" : " BN")}";
             RegisterComponents();
         }
 
@@ -174,18 +217,26 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <inheritdoc/>
         public override Tensor forward(Tensor input)
         {
-            var (output, h, c) = rnn.call(input);
+            var output = rnn is not null ? Layer(rnn, input) : BetweenLayers.Run(input, layers!.Count, (l, x) => Layer(layers[l], x), norms!);
+            return readout.call(output.select(0, -1));
+        }
+
+        private static Tensor Layer(LSTM lstm, Tensor x)
+        {
+            var (output, h, c) = lstm.call(x);
             h.Dispose();
             c.Dispose();
-            return readout.call(output.select(0, -1));
+            return output;
         }
     }
 
-    /// <summary>TorchSharp's nn.GRU and a Linear readout.</summary>
+    /// <summary>TorchSharp's nn.GRU and a Linear readout; with BatchNorm, one nn.GRU a layer and BatchNorm between them.</summary>
     internal sealed class GruClassifier : SequenceClassifier
     {
 #pragma warning disable IDE1006 // field names are the state-dict names
-        private readonly GRU rnn;
+        private readonly GRU? rnn;
+        private readonly ModuleList<GRU>? layers;
+        private readonly ModuleList<BatchNorm1d>? norms;
         private readonly Linear readout;
 #pragma warning restore IDE1006
 
@@ -193,11 +244,20 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <param name="inputSize">I, features per step.</param>
         /// <param name="hidden">Units per layer.</param>
         /// <param name="layers">The number of GRU layers.</param>
-        public GruClassifier(int inputSize, int hidden, int layers) : base(nameof(GruClassifier))
+        /// <param name="batchNorm">BatchNorm between layers (<see cref="BetweenLayers"/>).</param>
+        public GruClassifier(int inputSize, int hidden, int layers, bool batchNorm) : base(nameof(GruClassifier))
         {
-            rnn = nn.GRU(inputSize, hidden, numLayers: layers);
+            if (batchNorm && layers > 1)
+            {
+                this.layers = new ModuleList<GRU>(Enumerable.Range(0, layers).Select(l => nn.GRU(l == 0 ? inputSize : hidden, hidden)).ToArray());
+                norms = BetweenLayers.Norms(layers, hidden);
+            }
+            else
+            {
+                rnn = nn.GRU(inputSize, hidden, numLayers: layers);
+            }
             readout = nn.Linear(hidden, Classes);
-            Description = $"GRU {layers}×{hidden}";
+            Description = $"GRU {layers}×{hidden}{(norms is null ? "" : " BN")}";
             RegisterComponents();
         }
 
@@ -207,9 +267,15 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <inheritdoc/>
         public override Tensor forward(Tensor input)
         {
-            var (output, h) = rnn.call(input);
-            h.Dispose();
+            var output = rnn is not null ? Layer(rnn, input) : BetweenLayers.Run(input, layers!.Count, (l, x) => Layer(layers[l], x), norms!);
             return readout.call(output.select(0, -1));
+        }
+
+        private static Tensor Layer(GRU gru, Tensor x)
+        {
+            var (output, h) = gru.call(x);
+            h.Dispose();
+            return output;
         }
     }
 
@@ -231,8 +297,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm, o.ReadoutNorm),
                 ModelKind.IndRnn => new IndRnnClassifier(o.InputSize, MatchHidden(h => IndRnnParameters(o.InputSize, h, o.IndRnnLayers), target),
                     o.IndRnnLayers, o.SequenceLength, o.Mag),
-                ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers), target), o.Layers),
-                ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers), target), o.Layers),
+                ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
+                    o.Layers, o.BaselineBatchNorm),
+                ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
+                    o.Layers, o.BaselineBatchNorm),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
             };
         }
@@ -277,6 +345,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 total += 3 * hidden * ((l == 0 ? input : hidden) + hidden) + 6 * hidden;
             return total;
         }
+
+        /// <summary>BatchNorm's γ and β (H each) after every layer but the last, when <paramref name="batchNorm"/>.</summary>
+        private static long Norms(long hidden, long layers, bool batchNorm) => batchNorm ? 2 * hidden * (layers - 1) : 0;
 
         private static long Readout(long hidden) => hidden * SequenceClassifier.Classes + SequenceClassifier.Classes;
 

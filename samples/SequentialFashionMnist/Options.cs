@@ -105,6 +105,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <summary>Whether the DuRNN classifier puts a BatchNorm1d on the last step's output before its readout.</summary>
         public bool ReadoutNorm { get; init; }
 
+        /// <summary>Whether nn.LSTM and nn.GRU get BatchNorm between their layers (one module a layer).</summary>
+        public bool BaselineBatchNorm { get; init; }
+
         /// <summary>Seeds torch's generator (before each model is built) and the shuffling.</summary>
         public int Seed { get; init; } = 1;
 
@@ -204,6 +207,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
         [CommandOption("--readout-norm"), Description("BatchNorm on the DuRNN's last-step output before the readout")]
         public bool ReadoutNorm { get; init; }
 
+        [CommandOption("--baseline-batchnorm"), Description("BatchNorm between the layers of nn.LSTM and nn.GRU (one module a layer), as --batchnorm for the DuRNN")]
+        public bool BaselineBatchNorm { get; init; }
+
         [CommandOption("--seed <S>"), Description("seeds torch (before each model is built) and the shuffling (default 1)")]
         public string? Seed { get; init; }
 
@@ -255,6 +261,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 Mag = CommandLine.Double(Mag, "--mag", Options.DefaultMag(mode), allowZero: false),
                 BatchNorm = BatchNorm,
                 ReadoutNorm = ReadoutNorm,
+                BaselineBatchNorm = BaselineBatchNorm,
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: 0),
                 TrainLimit = CommandLine.Int(TrainLimit, "--train-limit", o.TrainLimit, min: 1),
                 TestLimit = CommandLine.Int(TestLimit, "--test-limit", o.TestLimit, min: 1),

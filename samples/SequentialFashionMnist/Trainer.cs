@@ -238,7 +238,7 @@ namespace DuRnn.Samples.SequentialFashionMnist
 
         /// <summary>The settings a resumed run must agree with (not the budget, epochs, evaluation period or threads).</summary>
         public static string Fingerprint(Options o, ModelKind kind) => string.Create(CultureInfo.InvariantCulture,
-            $"model={Options.Name(kind)} mode={Report.Prefix(o)} permutation_seed={o.PermutationSeed} batch={o.Batch} lr={o.LearningRate:R} hidden={o.Hidden} layers={o.Layers} indrnn_layers={o.IndRnnLayers} mag={o.Mag:R} batchnorm={o.BatchNorm} readout_norm={o.ReadoutNorm} seed={o.Seed} train_limit={o.TrainLimit} test_limit={o.TestLimit}");
+            $"model={Options.Name(kind)} mode={Report.Prefix(o)} permutation_seed={o.PermutationSeed} batch={o.Batch} lr={o.LearningRate:R} hidden={o.Hidden} layers={o.Layers} indrnn_layers={o.IndRnnLayers} mag={o.Mag:R} batchnorm={o.BatchNorm} readout_norm={o.ReadoutNorm} seed={o.Seed} train_limit={o.TrainLimit} test_limit={o.TestLimit}{(o.BaselineBatchNorm ? " baseline_batchnorm=True" : "")}"); // the last only when set: earlier checkpoints keep resuming
 
         /// <summary>Saves the state at the evaluation that ends the result's curve.</summary>
         public static void Save(Options o, ModelKind kind, SequenceClassifier model, Adam optimizer, ModelResult result) =>
