@@ -22,6 +22,9 @@ namespace DuRnn.Samples.ResultTables
         /// <summary>The Fashion-MNIST equal-budget comparison's folder.</summary>
         public const string Fashion = "samples/SequentialFashionMnist/results/budget-45min";
 
+        /// <summary>The short permuted Fashion-MNIST runs with an option changed: one folder per setting, its flags in commands.txt.</summary>
+        public const string FashionShort = "samples/SequentialFashionMnist/results/permuted-short-9min";
+
         /// <summary>The language model's equal-budget comparison's folder.</summary>
         public const string CharLm = "samples/CharLanguageModel/results/budget-30min";
 
@@ -46,6 +49,7 @@ namespace DuRnn.Samples.ResultTables
             ["adding-t10000-seeds"] = root => AddingSeeds(root, "T10000-defaults", 10000),
             ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
+            ["fashion-permuted-short"] = FashionPermutedShort,
             ["charlm-budget"] = CharLmBudget,
             ["charlm-samples"] = CharLmSamples,
             ["charlm-lr-sweep"] = root => CharLmSweepTable(root, CharLmSweep, "lr", "lr"),
@@ -103,6 +107,47 @@ namespace DuRnn.Samples.ResultTables
             });
             return Regions.Table(new[] { "model", "parameters", "CPU s / step", "steps reached", "epochs", "training CPU min",
                 "test accuracy at the end", "best (step)" }, rows) + beside;
+        }
+
+        /// <summary>
+        /// Permuted Fashion-MNIST after the short budget of the runs in <see cref="FashionShort"/> (9 CPU-minutes): per
+        /// model, the comparison's run at its first evaluation (the same 9 CPU-minutes, the sample's settings) and each
+        /// short run with an option changed, at its end.
+        /// </summary>
+        public static string FashionPermutedShort(string root)
+        {
+            var shortRuns = Directory.Exists(Path.Combine(root, FashionShort))
+                ? Directory.GetDirectories(Path.Combine(root, FashionShort)).OrderBy(d => d, StringComparer.Ordinal)
+                    .Where(d => File.Exists(Path.Combine(d, "commands.txt")))
+                    .Select(d => (folder: Path.GetRelativePath(root, d).Replace('\\', '/'), flags: ChangedFlags(d, "--budget-minutes") ?? Path.GetFileName(d)))
+                    .ToList()
+                : new List<(string folder, string flags)>();
+            if (shortRuns.Count == 0) return $"No committed run in `{FashionShort}` yet.\n";
+            double budget = shortRuns.SelectMany(r => FashionRuns.Read(root, r.folder, "permuted")).Select(m => m.CpuSeconds).DefaultIfEmpty(0).Min();
+            var rows = new List<IReadOnlyList<string>>();
+            string comparison = Path.Combine(Fashion, "permuted");
+            foreach (var model in ModelOrder)
+            {
+                var main = FashionRuns.Read(root, comparison, "permuted").FirstOrDefault(m => m.Model == model);
+                string curve = Path.Combine(root, comparison, $"permuted_{model}.csv");
+                if (main is not null && File.Exists(curve))
+                {
+                    var csv = Csv.Read(curve);
+                    var first = csv.Rows.FirstOrDefault(r => csv.Number(r, "cpu_seconds") >= budget);
+                    if (first is not null)
+                        rows.Add(new[] { main.Description, "the sample's (the comparison's run at its evaluation after the same CPU time)",
+                            ((int)csv.Number(first, "step")!.Value).ToString(Invariant), Percent(csv.Number(first, "test_acc")!.Value) });
+                }
+                foreach (var (folder, flags) in shortRuns)
+                {
+                    var run = FashionRuns.Read(root, folder, "permuted").FirstOrDefault(m => m.Model == model);
+                    if (run is null) continue;
+                    rows.Add(new[] { $"[{run.Description}]({Path.GetRelativePath(Path.Combine(root, "samples", "SequentialFashionMnist"), Path.Combine(root, folder)).Replace('\\', '/')}/)" +
+                        (run.Finished ? "" : " (in progress)"), $"`{flags}`", run.Steps.ToString(Invariant), Percent(run.FinalAccuracy) });
+                }
+            }
+            string beside = string.Concat(shortRuns.Select(r => Beside(root, r.folder)));
+            return Regions.Table(new[] { "model", "settings", "steps", $"test accuracy after {(budget / 60).ToString("0", Invariant)} CPU-minutes" }, rows) + beside;
         }
 
         /// <summary>
