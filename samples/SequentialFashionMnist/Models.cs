@@ -180,34 +180,45 @@ namespace DuRnn.Samples.SequentialFashionMnist
         }
     }
 
-    /// <summary>TorchSharp's nn.LSTM and a Linear readout; with BatchNorm, one nn.LSTM a layer and BatchNorm between them.</summary>
-    internal sealed class LstmClassifier : SequenceClassifier
+    /// <summary>
+    /// TorchSharp's nn.LSTM or nn.GRU and a Linear readout; with BatchNorm, one module a layer and BatchNorm between
+    /// them (<see cref="BetweenLayers"/>). <see cref="Lstm"/> and <see cref="Gru"/> create the two.
+    /// </summary>
+    /// <typeparam name="TRnn">nn.LSTM's or nn.GRU's module type.</typeparam>
+    internal sealed class TorchRnnClassifier<TRnn> : SequenceClassifier where TRnn : nn.Module
     {
 #pragma warning disable IDE1006 // field names are the state-dict names
-        private readonly LSTM? rnn;
-        private readonly ModuleList<LSTM>? layers;
+        private readonly TRnn? rnn;
+        private readonly ModuleList<TRnn>? layers;
         private readonly ModuleList<BatchNorm1d>? norms;
         private readonly Linear readout;
 #pragma warning restore IDE1006
+        private readonly Func<TRnn, Tensor, Tensor> run;
 
         /// <summary>Creates the classifier.</summary>
+        /// <param name="name">The model's name in <see cref="Description"/> ("LSTM", "GRU").</param>
+        /// <param name="create">Creates the module (input size, hidden size, layers).</param>
+        /// <param name="run">Runs a module over (T, B, I) and returns its output (T, B, H), disposing its final state.</param>
         /// <param name="inputSize">I, features per step.</param>
         /// <param name="hidden">Units per layer.</param>
-        /// <param name="layers">The number of LSTM layers.</param>
-        /// <param name="batchNorm">BatchNorm between layers (<see cref="BetweenLayers"/>).</param>
-        public LstmClassifier(int inputSize, int hidden, int layers, bool batchNorm) : base(nameof(LstmClassifier))
+        /// <param name="numLayers">The number of layers.</param>
+        /// <param name="batchNorm">BatchNorm between layers.</param>
+        public TorchRnnClassifier(string name, Func<int, int, int, TRnn> create, Func<TRnn, Tensor, Tensor> run, int inputSize,
+            int hidden, int numLayers, bool batchNorm)
+            : base($"{name}Classifier")
         {
-            if (batchNorm && layers > 1)
+            this.run = run;
+            if (batchNorm && numLayers > 1)
             {
-                this.layers = new ModuleList<LSTM>(Enumerable.Range(0, layers).Select(l => nn.LSTM(l == 0 ? inputSize : hidden, hidden)).ToArray());
-                norms = BetweenLayers.Norms(layers, hidden);
+                layers = new ModuleList<TRnn>(Enumerable.Range(0, numLayers).Select(l => create(l == 0 ? inputSize : hidden, hidden, 1)).ToArray());
+                norms = BetweenLayers.Norms(numLayers, hidden);
             }
             else
             {
-                rnn = nn.LSTM(inputSize, hidden, numLayers: layers);
+                rnn = create(inputSize, hidden, numLayers);
             }
             readout = nn.Linear(hidden, Classes);
-            Description = $"LSTM {layers}×{hidden}{(norms is null ? "" : " BN")}";
+            Description = $"{name} {numLayers}×{hidden}{(norms is null ? "" : " BN")}";
             RegisterComponents();
         }
 
@@ -217,66 +228,32 @@ namespace DuRnn.Samples.SequentialFashionMnist
         /// <inheritdoc/>
         public override Tensor forward(Tensor input)
         {
-            var output = rnn is not null ? Layer(rnn, input) : BetweenLayers.Run(input, layers!.Count, (l, x) => Layer(layers[l], x), norms!);
+            var output = rnn is not null ? run(rnn, input) : BetweenLayers.Run(input, layers!.Count, (l, x) => run(layers[l], x), norms!);
             return readout.call(output.select(0, -1));
-        }
-
-        private static Tensor Layer(LSTM lstm, Tensor x)
-        {
-            var (output, h, c) = lstm.call(x);
-            h.Dispose();
-            c.Dispose();
-            return output;
         }
     }
 
-    /// <summary>TorchSharp's nn.GRU and a Linear readout; with BatchNorm, one nn.GRU a layer and BatchNorm between them.</summary>
-    internal sealed class GruClassifier : SequenceClassifier
+    /// <summary>The nn.LSTM and nn.GRU classifiers.</summary>
+    internal static class TorchRnnClassifier
     {
-#pragma warning disable IDE1006 // field names are the state-dict names
-        private readonly GRU? rnn;
-        private readonly ModuleList<GRU>? layers;
-        private readonly ModuleList<BatchNorm1d>? norms;
-        private readonly Linear readout;
-#pragma warning restore IDE1006
-
-        /// <summary>Creates the classifier.</summary>
-        /// <param name="inputSize">I, features per step.</param>
-        /// <param name="hidden">Units per layer.</param>
-        /// <param name="layers">The number of GRU layers.</param>
-        /// <param name="batchNorm">BatchNorm between layers (<see cref="BetweenLayers"/>).</param>
-        public GruClassifier(int inputSize, int hidden, int layers, bool batchNorm) : base(nameof(GruClassifier))
-        {
-            if (batchNorm && layers > 1)
+        /// <summary>nn.LSTM and a Linear readout.</summary>
+        public static SequenceClassifier Lstm(int inputSize, int hidden, int layers, bool batchNorm) =>
+            new TorchRnnClassifier<LSTM>("LSTM", (i, h, l) => nn.LSTM(i, h, numLayers: l), (lstm, x) =>
             {
-                this.layers = new ModuleList<GRU>(Enumerable.Range(0, layers).Select(l => nn.GRU(l == 0 ? inputSize : hidden, hidden)).ToArray());
-                norms = BetweenLayers.Norms(layers, hidden);
-            }
-            else
+                var (output, h, c) = lstm.call(x);
+                h.Dispose();
+                c.Dispose();
+                return output;
+            }, inputSize, hidden, layers, batchNorm);
+
+        /// <summary>nn.GRU and a Linear readout.</summary>
+        public static SequenceClassifier Gru(int inputSize, int hidden, int layers, bool batchNorm) =>
+            new TorchRnnClassifier<GRU>("GRU", (i, h, l) => nn.GRU(i, h, numLayers: l), (gru, x) =>
             {
-                rnn = nn.GRU(inputSize, hidden, numLayers: layers);
-            }
-            readout = nn.Linear(hidden, Classes);
-            Description = $"GRU {layers}×{hidden}{(norms is null ? "" : " BN")}";
-            RegisterComponents();
-        }
-
-        /// <inheritdoc/>
-        public override string Description { get; }
-
-        /// <inheritdoc/>
-        public override Tensor forward(Tensor input)
-        {
-            var output = rnn is not null ? Layer(rnn, input) : BetweenLayers.Run(input, layers!.Count, (l, x) => Layer(layers[l], x), norms!);
-            return readout.call(output.select(0, -1));
-        }
-
-        private static Tensor Layer(GRU gru, Tensor x)
-        {
-            var (output, h) = gru.call(x);
-            h.Dispose();
-            return output;
-        }
+                var (output, h) = gru.call(x);
+                h.Dispose();
+                return output;
+            }, inputSize, hidden, layers, batchNorm);
     }
 
     /// <summary>Builds the models, sizing IndRNN, LSTM and GRU to about the DuRNN's parameter count.</summary>
@@ -297,9 +274,9 @@ namespace DuRnn.Samples.SequentialFashionMnist
                 ModelKind.DuRnn => new DuRnnClassifier(o.InputSize, o.Hidden, o.Layers, o.SequenceLength, o.Mag, o.BatchNorm, o.ReadoutNorm),
                 ModelKind.IndRnn => new IndRnnClassifier(o.InputSize, MatchHidden(h => IndRnnParameters(o.InputSize, h, o.IndRnnLayers), target),
                     o.IndRnnLayers, o.SequenceLength, o.Mag),
-                ModelKind.Lstm => new LstmClassifier(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
+                ModelKind.Lstm => TorchRnnClassifier.Lstm(o.InputSize, MatchHidden(h => LstmParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
                     o.Layers, o.BaselineBatchNorm),
-                ModelKind.Gru => new GruClassifier(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
+                ModelKind.Gru => TorchRnnClassifier.Gru(o.InputSize, MatchHidden(h => GruParameters(o.InputSize, h, o.Layers) + Norms(h, o.Layers, o.BaselineBatchNorm), target),
                     o.Layers, o.BaselineBatchNorm),
                 _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
             };

@@ -150,6 +150,10 @@ namespace DuRnn.Samples.SequentialFashionMnist
                     epochShown = false;
                 }
             }
+            // A run resumed with its budget already spent evaluated nothing here: the per-class figures of its last
+            // evaluation (the checkpoint's model) for the tables and plots.
+            if (perClass.Length == 0)
+                perClass = Evaluate(model).PerClassAccuracy;
             return new ModelResult(kind, model.Description, model.ParameterCount, curve, perClass);
 
             bool Done() =>
