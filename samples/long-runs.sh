@@ -7,7 +7,7 @@
 #   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
-#   samples/long-runs.sh fashion-short-batchnorm  # Fashion-MNIST permuted: DuRNN, nn.LSTM, nn.GRU with BatchNorm between layers, 9 CPU-minutes each
+#   samples/long-runs.sh fashion-short-batchnorm  # Fashion-MNIST permuted: DuRNN, nn.LSTM, nn.GRU with BatchNorm between layers, 9 CPU-minutes each (two queues may share them)
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
 #   samples/long-runs.sh charlm-tanh # the language model: DuRNN with tanh short-term cells, 30 CPU-minutes
@@ -67,14 +67,18 @@ fashion() { # folder flags modes [models...]: 45 CPU-minutes a model, in results
 
 short_batchnorm() { # issue 15.4: BatchNorm between the layers (IndRNN's recipe has it) for DuRNN, nn.LSTM and nn.GRU, permuted, 9 CPU-minutes each
   local exe; exe=$(build SequentialFashionMnist)
+  mkdir -p "$locks"
   for run in "durnn-batchnorm|--batchnorm|durnn" "lstm-batchnorm|--baseline-batchnorm|lstm" "gru-batchnorm|--baseline-batchnorm|gru"; do
     IFS='|' read -r name flags m <<< "$run"
     local out="$root/samples/SequentialFashionMnist/results/permuted-short-9min/$name"; mkdir -p "$out"
     [ -f "$out/permuted_$m.done" ] && continue
+    local lock; exec {lock}>"$locks/fashion-short-$name"
+    if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
     echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode permuted --model $m $flags --budget-minutes 9 --budget-clock cpu --eval-minutes 3 --threads 1 --seed 1 --out samples/SequentialFashionMnist/results/permuted-short-9min/$name   (binary of $commit)" >> "$out/commands.txt"
     # shellcheck disable=SC2086 # $flags is a list of options
     "$exe" --mode permuted --model "$m" $flags --budget-minutes 9 --budget-clock cpu --eval-minutes 3 --threads 1 --seed 1 \
       --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/permuted_$m.done"
+    exec {lock}>&-
   done
 }
 
