@@ -123,7 +123,12 @@ namespace DuRnn.Samples.ResultTables
                     .ToList()
                 : new List<(string folder, string flags)>();
             if (shortRuns.Count == 0) return $"No committed run in `{FashionShort}` yet.\n";
-            double budget = shortRuns.SelectMany(r => FashionRuns.Read(root, r.folder, "permuted")).Select(m => m.CpuSeconds).DefaultIfEmpty(0).Min();
+            // The budget the runs were given (their commands' --budget-minutes; a run stops at the first step past it, and
+            // the comparison's evaluation after that much CPU time is the one to set beside them).
+            var budgets = shortRuns.Select(r => BudgetMinutes(Path.Combine(root, r.folder))).Distinct().ToList();
+            if (budgets.Count != 1 || budgets[0] is not double minutes)
+                throw new InvalidDataException($"The runs in {FashionShort} must share one --budget-minutes in their commands.txt; found {string.Join(", ", budgets.Select(b => b?.ToString(Invariant) ?? "none"))}.");
+            double budget = minutes * 60;
             var rows = new List<IReadOnlyList<string>>();
             string comparison = Path.Combine(Fashion, "permuted");
             foreach (var model in ModelOrder)
@@ -206,6 +211,13 @@ namespace DuRnn.Samples.ResultTables
                     return b.x == a.x ? b.y : a.y + (b.y - a.y) * (at - a.x) / (b.x - a.x);
             }
             return null;
+        }
+
+        /// <summary>The <c>--budget-minutes</c> of the first command in <paramref name="folder"/>'s commands.txt, if it gives one.</summary>
+        private static double? BudgetMinutes(string folder)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(folder, "commands.txt")).First(), @"--budget-minutes (\S+) ");
+            return match.Success ? double.Parse(match.Groups[1].Value, Invariant) : null;
         }
 
         /// <summary>
