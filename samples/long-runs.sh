@@ -4,7 +4,7 @@
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
-#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved)
+#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved; run it twice for two runs at once)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-short-batchnorm  # Fashion-MNIST permuted: DuRNN, nn.LSTM, nn.GRU with BatchNorm between layers, 9 CPU-minutes each (two queues may share them)
@@ -32,16 +32,20 @@ build() { # project
   echo "$bin/$1/$1"
 }
 
-adding() {
+adding() { # two queues may run at once: each takes the next run no other queue holds (a flock in $locks)
   local exe; exe=$(build AddingProblem)
+  mkdir -p "$locks"
   for run in "5000 1" "5000 2" "5000 3" "10000 1"; do
     set -- $run
     local out="$root/samples/AddingProblem/results/T$1-defaults/seed$2"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
+    local lock; exec {lock}>"$locks/adding-T$1-seed$2"
+    if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
     local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
     echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps 4000 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
     "$exe" --model durnn --length "$1" --steps 4000 --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
       --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && touch "$out/done"
+    exec {lock}>&-
   done
 }
 
