@@ -42,7 +42,7 @@ namespace DuRnn.Samples.ResultTables
                 : $"seed {r.Seed} not yet (test MSE {Tables.Mse(r.Last.TestMse)} at step {r.Last.Step}{(r.FirstBelow is int f ? $", first below {Solved.Threshold} at {f}" : "")})"));
             return string.Create(Invariant,
                 $"- **Adding problem, T = {length}** (2 layers × 128, batch 32, the library's defaults and the samples' recipe): " +
-                $"**solved on {solved} of {runs.Count} seeds**{(solved < runs.Count ? " so far" : "")} — test MSE below {Solved.Threshold} at " +
+                $"**solved on {solved} of {runs.Count} seed{(runs.Count == 1 ? "" : "s")}**{(solved < runs.Count ? " so far" : "")} — test MSE below {Solved.Threshold} at " +
                 $"{Solved.Consecutive} consecutive evaluations, 100 steps apart, against the 0.167 baseline of predicting the mean: " +
                 $"{seeds}. [Table](samples/README.md#the-longest-lengths-held).\n");
         }
