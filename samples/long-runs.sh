@@ -7,6 +7,7 @@
 #   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved; run it twice for two runs at once)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
+#   samples/long-runs.sh fashion-gru-batchnorm  # Fashion-MNIST permuted: nn.GRU with BatchNorm between layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-short-batchnorm  # Fashion-MNIST permuted: DuRNN, nn.LSTM, nn.GRU with BatchNorm between layers, 9 CPU-minutes each (two queues may share them)
 #   samples/long-runs.sh charlm     # the language model, 4 models, 30 CPU-minutes each
 #   samples/long-runs.sh lr-sweep   # the language model's learning-rate sweep: 4 models x 3 rates, 3 CPU-minutes each
@@ -157,11 +158,12 @@ main() {
     fashion) shift; fashion budget-45min "" "pixel permuted" "$@" ;;
     fashion-batchnorm) fashion budget-45min-durnn-batchnorm --batchnorm permuted durnn ;; # issue 15.4: what IndRNN's recipe has and DuRNN's default lacks
     fashion-short-batchnorm) short_batchnorm ;; # issue 15.4: the same, tried for nn.LSTM and nn.GRU too
+    fashion-gru-batchnorm) fashion budget-45min-gru-batchnorm --baseline-batchnorm permuted gru ;; # issue 15.4: nn.GRU with it for the whole budget (nn.LSTM with it outgrows memory under ReuseFreedMemory)
     charlm) charlm_budget budget-30min "" durnn indrnn lstm gru ;;
     charlm-tanh) charlm_budget budget-30min-short-term-tanh "--short-term tanh" durnn ;; # issue 15.4: the remedy that worked at 3 minutes
     lr-sweep) lr_sweep ;;
     remedies) remedies ;;
-    *) sed -n '2,19p' "$0"; exit 2 ;;
+    *) sed -n '2,20p' "$0"; exit 2 ;;
   esac
 }
 main "$@"; exit
