@@ -25,7 +25,9 @@ namespace DuRnn.Samples.ResultTables
             foreach (var mode in new[] { "pixel", "permuted" })
             {
                 var models = FashionRuns.Read(root, Path.Combine(Tables.Fashion, mode), mode);
-                if (models.Count > 0) text.Append(Fashion(mode, models));
+                var variants = Tables.FashionVariants(root, mode)
+                    .SelectMany(v => FashionRuns.Read(root, v.folder, mode).Where(m => m.Finished).Select(m => (m, v.flags))).ToList();
+                if (models.Count > 0) text.Append(Fashion(mode, models, variants));
             }
             string lm = Path.Combine(root, Tables.CharLm, "kjv-summary.csv");
             if (File.Exists(lm)) text.Append(CharLm(Csv.Read(lm), Tables.CharLmVariants(root).Select(v => (Csv.Read(Path.Combine(root, v.folder, "kjv-summary.csv")), v.flags)).ToList()));
@@ -47,7 +49,7 @@ namespace DuRnn.Samples.ResultTables
                 $"{seeds}. [Table](samples/README.md#the-longest-lengths-held).\n");
         }
 
-        private static string Fashion(string mode, IReadOnlyList<FashionModel> models)
+        private static string Fashion(string mode, IReadOnlyList<FashionModel> models, IReadOnlyList<(FashionModel model, string flags)> variants)
         {
             string name0 = mode == "pixel" ? "pixel by pixel" : "permuted pixel by pixel";
             int finished = models.Count(m => m.Finished);
@@ -58,10 +60,11 @@ namespace DuRnn.Samples.ResultTables
             string list = string.Join(", ", ranked.Select(m => $"{m.Description} {Tables.Percent(m.FinalAccuracy)}"));
             string best = string.Join(", ", models.OrderByDescending(m => m.BestAccuracy)
                 .Select(m => $"{m.Description} {Tables.Percent(m.BestAccuracy)}"));
+            string changed = string.Concat(variants.Select(v => $"; {v.model.Description} with `{v.flags}` {Tables.Percent(v.model.FinalAccuracy)} at the end"));
             return string.Create(Invariant,
                 $"- **Sequential Fashion-MNIST, {name0}** (T = 784, all 60 000 training and 10 000 test images, about " +
                 $"{minutes:0} minutes of one CPU core each, equal parameter counts): test accuracy at the end of the budget {list}; " +
-                $"the best of each run's evaluations {best}. " +
+                $"the best of each run's evaluations {best}{changed}. " +
                 $"[Table](samples/SequentialFashionMnist/README.md#equal-budget-comparison-t--784).\n");
         }
 

@@ -89,7 +89,7 @@ namespace DuRnn.Samples.ResultTables
             var runs = FashionRuns.Read(root, folder, mode).Select(m => (m, flags: "")).ToList();
             if (runs.Count == 0) return $"No committed run in `{Fashion}/{mode}` yet.\n";
             string beside = Beside(root, folder);
-            foreach (var (variant, flags) in Variants(root, Fashion, mode, "commands.txt"))
+            foreach (var (variant, flags) in FashionVariants(root, mode))
             {
                 runs.AddRange(FashionRuns.Read(root, variant, mode).Select(m => (m, flags)));
                 beside += Beside(root, variant);
@@ -238,6 +238,13 @@ namespace DuRnn.Samples.ResultTables
         /// </summary>
         public static IReadOnlyList<(string folder, string flags)> CharLmVariants(string root) =>
             Variants(root, CharLm, "", "kjv-summary.csv");
+
+        /// <summary>
+        /// The Fashion-MNIST comparison's runs of <paramref name="mode"/> with an option changed (folders
+        /// budget-45min-NAME/MODE beside <see cref="Fashion"/>), each with the flags its commands.txt shows.
+        /// </summary>
+        public static IReadOnlyList<(string folder, string flags)> FashionVariants(string root, string mode) =>
+            Variants(root, Fashion, mode, "commands.txt");
 
         /// <summary>
         /// The runs of a comparison made with options changed: folders FOLDER-NAME beside <paramref name="folder"/>, in
