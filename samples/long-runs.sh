@@ -33,20 +33,25 @@ build() { # project
   echo "$bin/$1/$1"
 }
 
+claim() { # NAME: hold the run's lock (released by `release`, or when this shell ends); fails if another queue holds it
+  mkdir -p "$locks"
+  exec {held}>"$locks/$1"
+  flock -n "$held" || { exec {held}>&-; return 1; }
+}
+release() { exec {held}>&-; }
+
 adding() { # two queues may run at once: each takes the next run no other queue holds (a flock in $locks)
   local exe; exe=$(build AddingProblem)
-  mkdir -p "$locks"
   for run in "5000 1" "5000 2" "5000 3" "10000 1"; do
     set -- $run
     local out="$root/samples/AddingProblem/results/T$1-defaults/seed$2"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
-    local lock; exec {lock}>"$locks/adding-T$1-seed$2"
-    if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
+    claim "adding-T$1-seed$2" || continue   # another queue runs it
     local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
     echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps 4000 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
     "$exe" --model durnn --length "$1" --steps 4000 --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
       --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && touch "$out/done"
-    exec {lock}>&-
+    release
   done
 }
 
@@ -54,36 +59,32 @@ fashion() { # folder flags modes [models...]: 45 CPU-minutes a model, in results
   local exe; exe=$(build SequentialFashionMnist)
   local folder=$1 flags=$2 modes=$3; shift 3
   local models=("$@"); [ ${#models[@]} -gt 0 ] || models=(durnn indrnn lstm gru)
-  mkdir -p "$locks"
   for mode in $modes; do
     local out="$root/samples/SequentialFashionMnist/results/$folder/$mode"; mkdir -p "$out"
     for m in "${models[@]}"; do
       [ -f "$out/${mode}_${m}.done" ] && continue
-      local lock; exec {lock}>"$locks/fashion-${folder}-${mode}-${m}"
-      if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
+      claim "fashion-${folder}-${mode}-${m}" || continue   # another queue runs it
       echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode $mode --model $m ${flags:+$flags }--budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 --checkpoint --resume --out samples/SequentialFashionMnist/results/$folder/$mode   (binary of $commit)" >> "$out/commands.txt"
       # shellcheck disable=SC2086 # $flags is a list of options
       "$exe" --mode "$mode" --model "$m" $flags --budget-minutes 45 --budget-clock cpu --eval-minutes 9 --threads 1 --seed 1 \
         --checkpoint --resume --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/${mode}_${m}.done"
-      exec {lock}>&-
+      release
     done
   done
 }
 
 short_batchnorm() { # issue 15.4: BatchNorm between the layers (IndRNN's recipe has it) for DuRNN, nn.LSTM and nn.GRU, permuted, 9 CPU-minutes each
   local exe; exe=$(build SequentialFashionMnist)
-  mkdir -p "$locks"
   for run in "durnn-batchnorm|--batchnorm|durnn" "lstm-batchnorm|--baseline-batchnorm|lstm" "gru-batchnorm|--baseline-batchnorm|gru"; do
     IFS='|' read -r name flags m <<< "$run"
     local out="$root/samples/SequentialFashionMnist/results/permuted-short-9min/$name"; mkdir -p "$out"
     [ -f "$out/permuted_$m.done" ] && continue
-    local lock; exec {lock}>"$locks/fashion-short-$name"
-    if ! flock -n "$lock"; then exec {lock}>&-; continue; fi   # another queue runs it
+    claim "fashion-short-$name" || continue   # another queue runs it
     echo "dotnet run -c Release --project samples/SequentialFashionMnist -- --mode permuted --model $m $flags --budget-minutes 9 --budget-clock cpu --eval-minutes 3 --threads 1 --seed 1 --out samples/SequentialFashionMnist/results/permuted-short-9min/$name   (binary of $commit)" >> "$out/commands.txt"
     # shellcheck disable=SC2086 # $flags is a list of options
     "$exe" --mode permuted --model "$m" $flags --budget-minutes 9 --budget-clock cpu --eval-minutes 3 --threads 1 --seed 1 \
       --out "$out" >> "$out/log-$m.txt" 2>&1 && touch "$out/permuted_$m.done"
-    exec {lock}>&-
+    release
   done
 }
 
@@ -163,7 +164,7 @@ main() {
     charlm-tanh) charlm_budget budget-30min-short-term-tanh "--short-term tanh" durnn ;; # issue 15.4: the remedy that worked at 3 minutes
     lr-sweep) lr_sweep ;;
     remedies) remedies ;;
-    *) sed -n '2,20p' "$0"; exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1' "$0"; exit 2 ;;   # the header comment
   esac
 }
 main "$@"; exit

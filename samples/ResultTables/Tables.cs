@@ -213,10 +213,13 @@ namespace DuRnn.Samples.ResultTables
             return null;
         }
 
+        /// <summary>The first command of <paramref name="folder"/>'s commands.txt (written by samples/long-runs.sh).</summary>
+        private static string FirstCommand(string folder) => File.ReadLines(Path.Combine(folder, "commands.txt")).First();
+
         /// <summary>The <c>--budget-minutes</c> of the first command in <paramref name="folder"/>'s commands.txt, if it gives one.</summary>
         private static double? BudgetMinutes(string folder)
         {
-            var match = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(folder, "commands.txt")).First(), @"--budget-minutes (\S+) ");
+            var match = System.Text.RegularExpressions.Regex.Match(FirstCommand(folder), @"--budget-minutes (\S+) ");
             return match.Success ? double.Parse(match.Groups[1].Value, Invariant) : null;
         }
 
@@ -227,7 +230,7 @@ namespace DuRnn.Samples.ResultTables
         /// </summary>
         private static string? ChangedFlags(string folder, string next)
         {
-            var match = System.Text.RegularExpressions.Regex.Match(File.ReadLines(Path.Combine(folder, "commands.txt")).First(),
+            var match = System.Text.RegularExpressions.Regex.Match(FirstCommand(folder),
                 $@"--model \S+ (.*?) {System.Text.RegularExpressions.Regex.Escape(next)} ");
             return match.Success ? match.Groups[1].Value : null;
         }

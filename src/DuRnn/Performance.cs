@@ -28,8 +28,8 @@ namespace DuRnn
         /// that mostly runs inference may leave it off. The heap can also fragment without bound: in the Fashion-MNIST
         /// sample, permuted (T = 784, B = 128), two single-layer nn.LSTM modules with BatchNorm1d between them grew from
         /// 3.9 GB to 17–19 GB within 6 minutes and were killed by the kernel's OOM killer, with the number of live
-        /// tensors constant (nn.GRU and DuRNN with BatchNorm between their layers stayed at 4.9 and 4.3 GB); watch the resident size of a
-        /// new model's first minutes when this is on.
+        /// tensors constant (nn.GRU and DuRNN with BatchNorm between their layers stayed at 4.9 and 4.3 GB); watch the
+        /// resident size of a new model's first minutes when this is on.
         /// </summary>
         /// <returns>True when the settings were applied (Linux with glibc); false elsewhere, where nothing changes.</returns>
         public static bool ReuseFreedMemory()
