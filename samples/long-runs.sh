@@ -39,18 +39,23 @@ claim() { # NAME: hold the run's lock (released by `release`, or when this shell
   flock -n "$held" || { exec {held}>&-; return 1; }
 }
 release() { exec {held}>&-; }
+solved() { # LOG: the run's summary line says it was solved (a run that reached its step cap unsolved is not done)
+  tail -n 1 "$1" | grep -q 'solved at step'
+}
 
 adding() { # two queues may run at once: each takes the next run no other queue holds (a flock in $locks)
   local exe; exe=$(build AddingProblem)
-  for run in "5000 1" "5000 2" "5000 3" "10000 1"; do
+  # T = 10 000 was capped at 4000 steps until it reached them unsolved (2026-12-03); the learning rate is constant, so
+  # a resumed run with a higher cap continues the same training.
+  for run in "5000 1 4000" "5000 2 4000" "5000 3 4000" "10000 1 8000"; do
     set -- $run
     local out="$root/samples/AddingProblem/results/T$1-defaults/seed$2"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
     claim "adding-T$1-seed$2" || continue   # another queue runs it
     local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
-    echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps 4000 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
-    "$exe" --model durnn --length "$1" --steps 4000 --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
-      --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && touch "$out/done"
+    echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps $3 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
+    "$exe" --model durnn --length "$1" --steps "$3" --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
+      --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && solved "$out/log-$n.txt" && touch "$out/done"
     release
   done
 }
