@@ -58,11 +58,20 @@ namespace DuRnn.Samples.AddingProblem
         public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
 
         /// <summary>
-        /// The library options given other values than the library's defaults, as "name=value" words (empty when none):
-        /// part of the checkpoint fingerprint and of the header line.
+        /// DuRNN: the factor on the learning rate of u in the long-memory (last) layer, on top of the library's parameter
+        /// groups, which train u at lr (an experiment of issue 16, default 1: the library's groups unchanged).
         /// </summary>
-        public string LibraryOptions =>
-            ShortTermActivation == ShortTermActivation.ReLU ? "" : $"short_term={CommandLine.Lower(ShortTermActivation)}";
+        public double RecurrentLearningRateScale { get; init; } = 1.0;
+
+        /// <summary>
+        /// The library options and DuRNN's learning-rate factors given other values than the defaults, as "name=value"
+        /// words (empty when none): part of the checkpoint fingerprint and of the header line.
+        /// </summary>
+        public string LibraryOptions => string.Join(" ", new[]
+        {
+            ShortTermActivation == ShortTermActivation.ReLU ? "" : $"short_term={CommandLine.Lower(ShortTermActivation)}",
+            RecurrentLearningRateScale == 1.0 ? "" : $"u_lr_scale={RecurrentLearningRateScale:R}",
+        }.Where(word => word.Length > 0));
 
         /// <summary>The number of recurrent layers.</summary>
         public int Layers { get; init; } = 2;
@@ -146,6 +155,9 @@ namespace DuRnn.Samples.AddingProblem
         [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (the library's default) or tanh")]
         public string? ShortTermActivation { get; init; }
 
+        [CommandOption("--u-lr-scale <X>"), Description("DuRNN: factor on the learning rate of u in the long-memory last layer (default 1; e.g. 100/T, the factor of its W_h and b_h)")]
+        public string? RecurrentLearningRateScale { get; init; }
+
         [CommandOption("--layers <L>"), Description("recurrent layers (default 2)")]
         public string? Layers { get; init; }
 
@@ -202,6 +214,7 @@ namespace DuRnn.Samples.AddingProblem
                 LearningRate = CommandLine.Double(LearningRate, "--lr", o.LearningRate, allowZero: false),
                 WeightDecay = CommandLine.Double(WeightDecay, "--weight-decay", o.WeightDecay, allowZero: true),
                 ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", CommandLine.Lower, o.ShortTermActivation),
+                RecurrentLearningRateScale = CommandLine.Double(RecurrentLearningRateScale, "--u-lr-scale", o.RecurrentLearningRateScale, allowZero: false),
                 Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),
