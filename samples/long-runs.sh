@@ -4,7 +4,7 @@
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
-#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 (--stop-when-solved; run it twice for two runs at once)
+#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 with --u-lr-scale 0.01 (100/T), T = 5000 seeds 1-3 with 0.02, T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: 15 GB each)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-gru-batchnorm  # Fashion-MNIST permuted: nn.GRU with BatchNorm between layers, 45 CPU-minutes
@@ -46,15 +46,20 @@ solved() { # LOG: the run's summary line says it was solved (a run that reached 
 adding() { # two queues may run at once: each takes the next run no other queue holds (a flock in $locks)
   local exe; exe=$(build AddingProblem)
   # T = 10 000 was capped at 4000 steps until it reached them unsolved (2026-12-03); the learning rate is constant, so
-  # a resumed run with a higher cap continues the same training.
-  for run in "5000 1 4000" "5000 2 4000" "5000 3 4000" "10000 1 8000"; do
+  # a resumed run with a higher cap continues the same training. A run is "T seed cap folder [flags]". A T = 10 000 run
+  # peaks at 15 GB of RSS (measured 2026-12-03): on a 24 GB machine run one queue while it is in the queue.
+  for run in "5000 1 4000 T5000-defaults" "5000 2 4000 T5000-defaults" "5000 3 4000 T5000-defaults" \
+             "10000 1 8000 u-lr-scale/T10000 --u-lr-scale 0.01" "5000 1 4000 u-lr-scale/T5000 --u-lr-scale 0.02" \
+             "5000 2 4000 u-lr-scale/T5000 --u-lr-scale 0.02" "5000 3 4000 u-lr-scale/T5000 --u-lr-scale 0.02" \
+             "10000 1 8000 T10000-defaults"; do
     set -- $run
-    local out="$root/samples/AddingProblem/results/T$1-defaults/seed$2"; mkdir -p "$out"
+    local t=$1 seed=$2 cap=$3 folder=$4; shift 4
+    local out="$root/samples/AddingProblem/results/$folder/seed$seed"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
-    claim "adding-T$1-seed$2" || continue   # another queue runs it
+    claim "adding-T$t-seed$seed" || continue   # another queue runs it (or its T and seed in another folder: a T = 10 000 run holds 12-15 GB)
     local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
-    echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $1 --steps $3 --eval-every 100 --threads 1 --seed $2 --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/T$1-defaults/seed$2   (binary of $commit)" >> "$out/commands.txt"
-    "$exe" --model durnn --length "$1" --steps "$3" --eval-every 100 --threads 1 --seed "$2" --checkpoint --resume \
+    echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $t --steps $cap --eval-every 100 --threads 1 --seed $seed${*:+ $*} --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/$folder/seed$seed   (binary of $commit)" >> "$out/commands.txt"
+    "$exe" --model durnn --length "$t" --steps "$cap" --eval-every 100 --threads 1 --seed "$seed" "$@" --checkpoint --resume \
       --stop-when-solved --out "$out" > "$out/log-$n.txt" 2>&1 && solved "$out/log-$n.txt" && touch "$out/done"
     release
   done
@@ -135,9 +140,9 @@ remedies() { # issue 15.4: remedies for DuRNN's silent units and its short-term 
 }
 
 tables() {
-  for d in samples/AddingProblem/results/T*-defaults/seed*; do
+  for d in samples/AddingProblem/results/T*-defaults/seed* samples/AddingProblem/results/u-lr-scale/T*/seed*; do
     [ -d "$d" ] || continue
-    local T; T=$(basename "$(dirname "$d")" | sed 's/T\([0-9]*\)-.*/\1/')
+    local T; T=$(basename "$(dirname "$d")" | sed 's/^T\([0-9]*\).*/\1/')
     [ -f "$d/adding-T$T-durnn.csv" ] && "$(build AddingProblem)" --plot-only --model durnn --length "$T" --out "$d" >/dev/null
   done
   for mode in pixel permuted; do

@@ -47,6 +47,8 @@ namespace DuRnn.Samples.ResultTables
             ["adding-t1000-seeds"] = root => AddingSeeds(root, "T1000-defaults", 1000),
             ["adding-t5000-seeds"] = root => AddingSeeds(root, "T5000-defaults", 5000),
             ["adding-t10000-seeds"] = root => AddingSeeds(root, "T10000-defaults", 10000),
+            ["adding-u-lr-t1000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T1000", 1000),
+            ["adding-u-lr-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000", 10000),
             ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
             ["fashion-permuted-short"] = FashionPermutedShort,
