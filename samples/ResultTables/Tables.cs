@@ -48,6 +48,7 @@ namespace DuRnn.Samples.ResultTables
             ["adding-t5000-seeds"] = root => AddingSeeds(root, "T5000-defaults", 5000),
             ["adding-t10000-seeds"] = root => AddingSeeds(root, "T10000-defaults", 10000),
             ["adding-u-lr-t1000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T1000", 1000),
+            ["adding-u-lr-t5000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T5000", 5000),
             ["adding-u-lr-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000", 10000),
             ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
