@@ -4,7 +4,7 @@
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
-#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 with --u-lr-scale 0.01 (100/T), T = 5000 seeds 1-3 with 0.02, T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: 15 GB each)
+#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 with --u-lr-scale 0.01 (100/T), T = 5000 seeds 1-3 with 0.02, T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: up to 18 GB each)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-gru-batchnorm  # Fashion-MNIST permuted: nn.GRU with BatchNorm between layers, 45 CPU-minutes
@@ -47,7 +47,8 @@ adding() { # two queues may run at once: each takes the next run no other queue 
   local exe; exe=$(build AddingProblem)
   # T = 10 000 was capped at 4000 steps until it reached them unsolved (2026-12-03); the learning rate is constant, so
   # a resumed run with a higher cap continues the same training. A run is "T seed cap folder [flags]". A T = 10 000 run
-  # peaks at 15 GB of RSS (measured 2026-12-03): on a 24 GB machine run one queue while it is in the queue.
+  # peaks at 18 GB of RSS (measured 2026-12-03; a T = 5000 run beside it, 7 GB, left under 1 GB free): on a 24 GB
+  # machine run one queue while it is in the queue.
   for run in "5000 1 4000 T5000-defaults" "5000 2 4000 T5000-defaults" "5000 3 4000 T5000-defaults" \
              "10000 1 8000 u-lr-scale/T10000 --u-lr-scale 0.01" "5000 1 4000 u-lr-scale/T5000 --u-lr-scale 0.02" \
              "5000 2 4000 u-lr-scale/T5000 --u-lr-scale 0.02" "5000 3 4000 u-lr-scale/T5000 --u-lr-scale 0.02" \
@@ -56,7 +57,7 @@ adding() { # two queues may run at once: each takes the next run no other queue 
     local t=$1 seed=$2 cap=$3 folder=$4; shift 4
     local out="$root/samples/AddingProblem/results/$folder/seed$seed"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
-    claim "adding-T$t-seed$seed" || continue   # another queue runs it (or its T and seed in another folder: a T = 10 000 run holds 12-15 GB)
+    claim "adding-T$t-seed$seed" || continue   # another queue runs it (or its T and seed in another folder: a T = 10 000 run holds 12-18 GB)
     local n=$(ls "$out"/log-*.txt 2>/dev/null | wc -l); n=$((n + 1))
     echo "$(date -u +%FT%TZ) log-$n: dotnet run -c Release --project samples/AddingProblem -- --model durnn --length $t --steps $cap --eval-every 100 --threads 1 --seed $seed${*:+ $*} --checkpoint --resume --stop-when-solved --out samples/AddingProblem/results/$folder/seed$seed   (binary of $commit)" >> "$out/commands.txt"
     "$exe" --model durnn --length "$t" --steps "$cap" --eval-every 100 --threads 1 --seed "$seed" "$@" --checkpoint --resume \
