@@ -43,7 +43,7 @@ solved() { # LOG: the run's summary line says it was solved (a run that reached 
   tail -n 1 "$1" | grep -q 'solved at step'
 }
 
-adding() { # two queues may run at once: each takes the next run no other queue holds (a flock in $locks)
+adding() { # two queues may run at once (not while a T = 10 000 run is left, below): each takes the next run no other queue holds (a flock in $locks)
   local exe; exe=$(build AddingProblem)
   # T = 10 000 was capped at 4000 steps until it reached them unsolved (2026-12-03); the learning rate is constant, so
   # a resumed run with a higher cap continues the same training. A run is "T seed cap folder [flags]". A T = 10 000 run
