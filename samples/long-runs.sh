@@ -4,7 +4,7 @@
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
-#   samples/long-runs.sh adding     # T = 5000 seeds 1-3, then T = 10 000 seed 1 with --u-lr-scale 0.01 (100/T), T = 5000 seeds 1-3 with 0.02, T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: up to 18 GB each)
+#   samples/long-runs.sh adding [T] # T = 5000 seeds 1-3, then T = 10 000 seed 1 with --u-lr-scale 0.01 (100/T), T = 5000 seeds 1-3 with 0.02, T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: up to 18 GB each); with T, only that length's runs (two `adding 5000` queues fit beside each other)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-gru-batchnorm  # Fashion-MNIST permuted: nn.GRU with BatchNorm between layers, 45 CPU-minutes
@@ -43,8 +43,8 @@ solved() { # LOG: the run's summary line says it was solved (a run that reached 
   tail -n 1 "$1" | grep -q 'solved at step'
 }
 
-adding() { # two queues may run at once (not while a T = 10 000 run is left, below): each takes the next run no other queue holds (a flock in $locks)
-  local exe; exe=$(build AddingProblem)
+adding() { # [T]: two queues may run at once (not while a T = 10 000 run is left, below): each takes the next run no other queue holds (a flock in $locks)
+  local only=${1:-} exe; exe=$(build AddingProblem)
   # T = 10 000 was capped at 4000 steps until it reached them unsolved (2026-12-03); the learning rate is constant, so
   # a resumed run with a higher cap continues the same training. A run is "T seed cap folder [flags]". A T = 10 000 run
   # peaks at 18 GB of RSS (measured 2026-12-03; a T = 5000 run beside it, 7 GB, left under 1 GB free): on a 24 GB
@@ -55,6 +55,7 @@ adding() { # two queues may run at once (not while a T = 10 000 run is left, bel
              "10000 1 8000 T10000-defaults"; do
     set -- $run
     local t=$1 seed=$2 cap=$3 folder=$4; shift 4
+    [ -z "$only" ] || [ "$t" = "$only" ] || continue
     local out="$root/samples/AddingProblem/results/$folder/seed$seed"; mkdir -p "$out"
     [ -f "$out/done" ] && continue
     claim "adding-T$t-seed$seed" || continue   # another queue runs it (or its T and seed in another folder: a T = 10 000 run holds 12-18 GB)
@@ -166,7 +167,8 @@ tables() {
 # cannot make the running shell read the new text at its old offset.
 main() {
   case "${1:-}" in
-    adding|tables) "$1" ;;
+    adding) adding "${2:-}" ;;
+    tables) tables ;;
     fashion) shift; fashion budget-45min "" "pixel permuted" "$@" ;;
     fashion-batchnorm) fashion budget-45min-durnn-batchnorm --batchnorm permuted durnn ;; # issue 15.4: what IndRNN's recipe has and DuRNN's default lacks
     fashion-short-batchnorm) short_batchnorm ;; # issue 15.4: the same, tried for nn.LSTM and nn.GRU too
