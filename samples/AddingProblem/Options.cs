@@ -112,6 +112,9 @@ namespace DuRnn.Samples.AddingProblem
         /// <summary>Whether --plot-only was given: redraw the plot from the CSV files in --out, without training.</summary>
         public bool PlotOnly { get; init; }
 
+        /// <summary>Whether --error-by-position was given: report the checkpoint's test error by where the marked steps lie (<see cref="AddingProblem.ErrorByPosition"/>), without training.</summary>
+        public bool ErrorByPosition { get; init; }
+
         /// <summary>The lower-case name used on the command line, in file names and in the report.</summary>
         public static string Name(ModelKind kind) => kind switch
         {
@@ -191,6 +194,9 @@ namespace DuRnn.Samples.AddingProblem
         [CommandOption("--plot-only"), Description("no training: redraw the plot from the CSV files already in --out for --model (e.g. to combine models trained in separate runs)")]
         public bool PlotOnly { get; init; }
 
+        [CommandOption("--error-by-position"), Description("no training: load each --model's checkpoint in --out (made with the same settings) and report its test MSE and how much of each marked value it carries, by where the marked steps lie; writes adding-T{T}-{model}-by-position.csv")]
+        public bool ErrorByPosition { get; init; }
+
         [CommandOption("--quick"), Description("tiny smoke test: T 20, 30 steps, hidden 16, eval every 10, 200 test sequences, 1 thread (explicit options still win)")]
         public bool Quick { get; init; }
 
@@ -201,9 +207,12 @@ namespace DuRnn.Samples.AddingProblem
             var o = Quick
                 ? new Options { Quick = true, Length = 20, Steps = 30, Hidden = 16, EvalEvery = 10, TestSize = 200, Threads = 1 }
                 : new Options();
+            if (PlotOnly && ErrorByPosition)
+                throw new ArgumentException("--plot-only and --error-by-position exclude each other: give one.");
             return o with
             {
                 PlotOnly = PlotOnly,
+                ErrorByPosition = ErrorByPosition,
                 StopWhenSolved = StopWhenSolved,
                 Checkpoint = Checkpoint || Resume,
                 Resume = Resume,
@@ -229,7 +238,7 @@ namespace DuRnn.Samples.AddingProblem
         public override ValidationResult Validate() => CommandLine.Validate(() => ToOptions());
     }
 
-    /// <summary>The sample's one command: trains (or, with --plot-only, redraws) with the options given.</summary>
+    /// <summary>The sample's one command: trains (or, with --plot-only, redraws; with --error-by-position, reports) with the options given.</summary>
     internal sealed class TrainCommand : SampleCommand<Settings>
     {
         /// <inheritdoc/>

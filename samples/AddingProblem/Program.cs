@@ -24,6 +24,8 @@ namespace DuRnn.Samples.AddingProblem
         {
             if (options.PlotOnly)
                 return PlotOnly(options);
+            if (options.ErrorByPosition)
+                return AddingProblem.ErrorByPosition.Run(options);
 
             // Freed tensors are kept for reuse instead of being unmapped and faulted in again at every step (the
             // library's Performance.ReuseFreedMemory: about twice as fast a training step here; all models benefit).

@@ -130,7 +130,7 @@ namespace DuRnn.Samples.AddingProblem
         }
 
         /// <summary>Adam over the model's parameter groups (<see cref="AddingModel.ParameterGroups"/>).</summary>
-        private static Adam CreateOptimizer(AddingModel model, Options options) =>
+        public static Adam CreateOptimizer(AddingModel model, Options options) =>
             optim.Adam(model.ParameterGroups(options.LearningRate, options.WeightDecay), lr: options.LearningRate,
                 beta1: 0.9, beta2: 0.999);
 

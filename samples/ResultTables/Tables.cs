@@ -50,6 +50,8 @@ namespace DuRnn.Samples.ResultTables
             ["adding-u-lr-t1000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T1000", 1000),
             ["adding-u-lr-t5000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T5000", 5000),
             ["adding-u-lr-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000", 10000),
+            ["adding-u-lr-sqrt-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000-0.1", 10000),
+            ["adding-by-position"] = AddingByPosition,
             ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
             ["fashion-permuted-budget"] = root => FashionBudget(root, "permuted"),
             ["fashion-permuted-short"] = FashionPermutedShort,
@@ -80,6 +82,41 @@ namespace DuRnn.Samples.ResultTables
             });
             return Regions.Table(new[] { "seed", "first below 0.01 (step)", "solved at (step)", "best test MSE (step)",
                 "last test MSE (step)", "wall time to solved", "threads", "library", "beside it" }, rows);
+        }
+
+        /// <summary>
+        /// The adding problem's error by position (the sample's --error-by-position, one CSV per run that has one): at
+        /// the checkpoint's step, how much of v₁ the prediction carries (b₁ of the fit prediction ≈ a + b₁v₁ + b₂v₂) by how
+        /// far back the first marked step lies (five bins of the first half, the farthest first), and b₁, b₂ over all test
+        /// sequences.
+        /// </summary>
+        public static string AddingByPosition(string root)
+        {
+            string results = Path.Combine(root, Adding);
+            var files = Directory.Exists(results)
+                ? Directory.GetFiles(results, "adding-T*-durnn-by-position.csv", SearchOption.AllDirectories)
+                : Array.Empty<string>();
+            if (files.Length == 0) return $"No committed `--error-by-position` report in `{Adding}` yet.\n";
+            var runs = files.Select(f =>
+            {
+                var csv = Csv.Read(f);
+                var all = csv.Rows.Single(r => csv.Text(r, "marker") == "all");
+                var first = csv.Rows.Where(r => csv.Text(r, "marker") == "first").OrderBy(r => csv.Number(r, "from")).ToList();
+                if (first.Count != 5) throw new InvalidDataException($"{f}: {first.Count} bins of the first half, the table has 5.");
+                return (folder: Path.GetRelativePath(root, Path.GetDirectoryName(f)!).Replace('\\', '/'), csv, all, first,
+                    length: (int)csv.Number(all, "to")!.Value);
+            }).OrderBy(r => r.length).ThenBy(r => r.folder, StringComparer.Ordinal);
+            string Share(Csv csv, string[] row, string column) => csv.Number(row, column)!.Value.ToString("0.00", Invariant);
+            var rows = runs.Select(r => (IReadOnlyList<string>)new[]
+            {
+                $"[{Path.GetRelativePath(results, Path.Combine(root, r.folder)).Replace('\\', '/')}]({Link(root, r.folder)})",
+                r.length.ToString(Invariant),
+                r.csv.Text(r.all, "step"),
+                Mse(r.csv.Number(r.all, "mse")!.Value),
+            }.Concat(r.first.Select(b => Share(r.csv, b, "first_share")))
+             .Append(Share(r.csv, r.all, "first_share")).Append(Share(r.csv, r.all, "second_share")).ToList());
+            return Regions.Table(new[] { "run", "T", "step", "test MSE", "b₁, first marker 90–100 % of T back", "80–90 %",
+                "70–80 %", "60–70 %", "50–60 %", "b₁, all", "b₂, all" }, rows);
         }
 
         /// <summary>
