@@ -4,7 +4,7 @@
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
-#   samples/long-runs.sh adding [T] # T = 5000 seeds 1-3, then T = 5000 seeds 1-3 with --u-lr-scale 0.02 (100/T), T = 10 000 seed 1 with 0.1 (√(100/T)), T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: up to 18 GB each); with T, only that length's runs (two `adding 5000` queues fit beside each other)
+#   samples/long-runs.sh adding [T] # T = 5000 seeds 1-3, then T = 5000 seeds 1-3 with --u-lr-scale 0.02 (100/T), T = 10 000 seed 1 with 0.1 (√(100/T)), T = 5000 seeds 1-3 with 0.141 (√(100/T)), T = 10 000 with the defaults (--stop-when-solved; one queue at a time while a T = 10 000 run is left: up to 18 GB each); with T, only that length's runs (two `adding 5000` queues fit beside each other)
 #   samples/long-runs.sh fashion [MODEL...]  # Fashion-MNIST pixel and permuted, 4 models (or these, in this order), 45 CPU-minutes each
 #   samples/long-runs.sh fashion-batchnorm  # Fashion-MNIST permuted: DuRNN with BatchNorm between its layers, 45 CPU-minutes
 #   samples/long-runs.sh fashion-gru-batchnorm  # Fashion-MNIST permuted: nn.GRU with BatchNorm between layers, 45 CPU-minutes
@@ -54,7 +54,8 @@ adding() { # [T]: two queues may run at once (not while a T = 10 000 run is left
   for run in "5000 1 4000 T5000-defaults" "5000 2 4000 T5000-defaults" "5000 3 4000 T5000-defaults" \
              "5000 1 4000 u-lr-scale/T5000 --u-lr-scale 0.02" "5000 2 4000 u-lr-scale/T5000 --u-lr-scale 0.02" \
              "5000 3 4000 u-lr-scale/T5000 --u-lr-scale 0.02" "10000 1 8000 u-lr-scale/T10000-0.1 --u-lr-scale 0.1" \
-             "10000 1 8000 T10000-defaults"; do
+             "5000 1 4000 u-lr-scale/T5000-0.141 --u-lr-scale 0.141" "5000 2 4000 u-lr-scale/T5000-0.141 --u-lr-scale 0.141" \
+             "5000 3 4000 u-lr-scale/T5000-0.141 --u-lr-scale 0.141" "10000 1 8000 T10000-defaults"; do
     set -- $run
     local t=$1 seed=$2 cap=$3 folder=$4; shift 4
     [ -z "$only" ] || [ "$t" = "$only" ] || continue

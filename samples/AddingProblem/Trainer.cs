@@ -153,14 +153,21 @@ namespace DuRnn.Samples.AddingProblem
         }
 
         /// <summary>The MSE over the whole test set (eval mode, no gradients).</summary>
+        /// <remarks>
+        /// One dispose scope per chunk: the stack's (T, chunk, H) output of each chunk is freed before the next chunk runs.
+        /// (One scope around the loop kept all of them until the end: 63 × 82 MB at T = 10 000, measured as 1.7 GB of
+        /// extra peak memory at T = 4000.)
+        /// </remarks>
         public static double Evaluate(AddingModel model, TestSet testSet)
         {
-            using var scope = torch.NewDisposeScope();
             using var noGrad = torch.no_grad();
             model.eval();
             double sum = 0;
             foreach (var (inputs, targets) in testSet.Chunks)
+            {
+                using var scope = torch.NewDisposeScope();
                 sum += model.call(inputs).sub(targets).square().sum().item<float>();
+            }
             model.train();
             return sum / testSet.Size;
         }

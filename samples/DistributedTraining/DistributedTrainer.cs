@@ -108,12 +108,12 @@ namespace DuRnn.Samples.DistributedTraining
         /// </summary>
         private static double Evaluate(MpiSession mpi, DuRNN model, nn.Module<Tensor, Tensor> readout, TestSet testSet)
         {
-            using var scope = NewDisposeScope();
             using var noGrad = torch.no_grad();
             model.eval();
             Span<double> sums = stackalloc double[2];
             for (int c = mpi.Rank; c < testSet.Chunks.Count; c += mpi.Size)
             {
+                using var scope = NewDisposeScope();   // per chunk: each chunk's (T, n, H) output is freed before the next
                 var (x, y) = testSet.Chunks[c];
                 var (output, _) = model.call(x);
                 sums[0] += readout.call(output[-1]).squeeze(-1).sub(y).square().sum().ToDouble();

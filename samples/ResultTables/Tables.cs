@@ -50,6 +50,8 @@ namespace DuRnn.Samples.ResultTables
             ["adding-u-lr-t1000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T1000", 1000),
             ["adding-u-lr-t5000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T5000", 5000),
             ["adding-u-lr-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000", 10000),
+            ["adding-u-lr-sqrt-t1000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T1000-0.316", 1000),
+            ["adding-u-lr-sqrt-t5000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T5000-0.141", 5000),
             ["adding-u-lr-sqrt-t10000-seeds"] = root => AddingSeeds(root, "u-lr-scale/T10000-0.1", 10000),
             ["adding-by-position"] = AddingByPosition,
             ["fashion-pixel-budget"] = root => FashionBudget(root, "pixel"),
