@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The long comparison runs of samples/README.md, resumable across sessions: each queue runs its models one after the
-# other on one torch thread, from a Release build copied aside (so that code changes do not touch a running job),
+# other on one torch thread, from a Release build of HEAD's clean checkout copied aside (so that code changes, committed
+# or not, do not touch a running job),
 # writing straight into the committed results folders with --checkpoint --resume. Commit the folders before a session
 # ends; the next session runs the same command and continues from the checkpoints.
 #
@@ -25,11 +26,16 @@ commit=$(git rev-parse --short HEAD)
 bin="${TMPDIR:-/tmp}/durnn-long-runs-$commit"
 locks="${TMPDIR:-/tmp}/durnn-long-runs.locks"   # released when the run's process ends, however it ends
 
-build() { # project
+build() { # project: from a clean checkout of HEAD, so that uncommitted changes never run under HEAD's name; one build at a time
+  mkdir -p "$locks"
+  local b; exec {b}>"$locks/build"; flock "$b"
   if [ ! -x "$bin/$1/$1" ]; then
-    dotnet build "samples/$1" -c Release >/dev/null
-    mkdir -p "$bin" && cp -r "samples/$1/bin/Release/net10.0" "$bin/$1"
+    local src="${TMPDIR:-/tmp}/durnn-long-runs-src-$commit"
+    [ -d "$src" ] || git worktree add -q --detach "$src" "$commit" >&2
+    dotnet build "$src/samples/$1" -c Release >/dev/null
+    mkdir -p "$bin" && rm -rf "$bin/$1.part" && cp -r "$src/samples/$1/bin/Release/net10.0" "$bin/$1.part" && mv "$bin/$1.part" "$bin/$1"
   fi
+  exec {b}>&-
   echo "$bin/$1/$1"
 }
 
