@@ -103,7 +103,7 @@ namespace DuRnn.Samples.AddingProblem
 
         private readonly DuRNN rnn;
         private readonly Linear readout;
-        private readonly double uScale;
+        private readonly double? uScale;
 
         public DuRnnModel(Options o, DuRnnAblation ablation = DuRnnAblation.None) : base(nameof(DuRnnModel))
         {
@@ -156,20 +156,20 @@ namespace DuRnn.Samples.AddingProblem
 
         /// <summary>
         /// The library's groups for the stack, with the read-out's parameters in the ordinary ones; with
-        /// <see cref="Options.RecurrentLearningRateScale"/> ≠ 1, the long-memory layers' u taken out of theirs into a
+        /// <see cref="Options.RecurrentLearningRateScale"/> given, the long-memory layers' u taken out of theirs into a
         /// group at lr × that factor (no weight decay, as the library trains u).
         /// </summary>
         public override IReadOnlyList<Adam.ParamGroup> ParameterGroups(double lr, double weightDecay)
         {
             var groups = rnn.ParameterGroups(lr, weightDecay, readout.parameters());
-            if (uScale == 1.0) return groups;
+            if (uScale is not double scale) return groups;
             var slow = rnn.Layers.Concat(rnn.ReverseLayers).Select(layer => layer.LongTerm)
                 .Where(cell => cell.LongMemoryInit).Select(cell => cell.weight_hh).ToList();
             var handles = slow.Select(u => u.Handle).ToHashSet();
             return groups
                 .Select(g => new Adam.ParamGroup(g.Parameters.Where(p => !handles.Contains(p.Handle)).ToList(), g.Options))
                 .Where(g => g.Parameters.Any())
-                .Append(new Adam.ParamGroup(slow, lr: lr * uScale, beta1: 0.9, beta2: 0.999, weight_decay: 0))
+                .Append(new Adam.ParamGroup(slow, lr: lr * scale, beta1: 0.9, beta2: 0.999, weight_decay: 0))
                 .ToList();
         }
     }

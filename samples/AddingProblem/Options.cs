@@ -58,10 +58,15 @@ namespace DuRnn.Samples.AddingProblem
         public ShortTermActivation ShortTermActivation { get; init; } = ShortTermActivation.ReLU;
 
         /// <summary>
-        /// DuRNN: the factor on the learning rate of u in the long-memory (last) layer, on top of the library's parameter
-        /// groups, which train u at lr (an experiment of issue 16, default 1: the library's groups unchanged).
+        /// DuRNN: the factor on the learning rate of u in the long-memory (last) layer instead of the library's
+        /// (<see cref="LongTermCell.DefaultRecurrentLearningRateScale"/>, √(100/T) beyond T = 100); null (default) keeps
+        /// the library's groups. 1 is the rule up to version 0.2.0 (u at lr), with which the T*-defaults runs trained.
         /// </summary>
-        public double RecurrentLearningRateScale { get; init; } = 1.0;
+        public double? RecurrentLearningRateScale { get; init; }
+
+        /// <summary>The factor u of the long-memory layer trains with: the one given, or the library's at this length.</summary>
+        public double EffectiveRecurrentLearningRateScale =>
+            RecurrentLearningRateScale ?? LongTermCell.DefaultRecurrentLearningRateScale(Length, longMemoryInit: true);
 
         /// <summary>
         /// The library options and DuRNN's learning-rate factors given other values than the defaults, as "name=value"
@@ -70,7 +75,9 @@ namespace DuRnn.Samples.AddingProblem
         public string LibraryOptions => string.Join(" ", new[]
         {
             ShortTermActivation == ShortTermActivation.ReLU ? "" : $"short_term={CommandLine.Lower(ShortTermActivation)}",
-            RecurrentLearningRateScale == 1.0 ? "" : $"u_lr_scale={RecurrentLearningRateScale:R}",
+            // The factor in effect, given or not: a checkpoint of 0.2.0's groups (u at lr, no word) resumes only with
+            // --u-lr-scale 1, and one of a run given the library's factor to the double resumes without the option.
+            EffectiveRecurrentLearningRateScale == 1.0 ? "" : $"u_lr_scale={EffectiveRecurrentLearningRateScale:R}",
         }.Where(word => word.Length > 0));
 
         /// <summary>The number of recurrent layers.</summary>
@@ -158,7 +165,7 @@ namespace DuRnn.Samples.AddingProblem
         [CommandOption("--short-term <A>"), Description("DuRNN: φ of the short-term cells, relu (the library's default) or tanh")]
         public string? ShortTermActivation { get; init; }
 
-        [CommandOption("--u-lr-scale <X>"), Description("DuRNN: factor on the learning rate of u in the long-memory last layer (default 1; e.g. 100/T, the factor of its W_h and b_h)")]
+        [CommandOption("--u-lr-scale <X>"), Description("DuRNN: factor on the learning rate of u in the long-memory last layer instead of the library's (√(100/T) beyond T = 100; 1 = version 0.2.0's)")]
         public string? RecurrentLearningRateScale { get; init; }
 
         [CommandOption("--layers <L>"), Description("recurrent layers (default 2)")]
@@ -223,7 +230,7 @@ namespace DuRnn.Samples.AddingProblem
                 LearningRate = CommandLine.Double(LearningRate, "--lr", o.LearningRate, allowZero: false),
                 WeightDecay = CommandLine.Double(WeightDecay, "--weight-decay", o.WeightDecay, allowZero: true),
                 ShortTermActivation = CommandLine.Choice(ShortTermActivation, "--short-term", CommandLine.Lower, o.ShortTermActivation),
-                RecurrentLearningRateScale = CommandLine.Double(RecurrentLearningRateScale, "--u-lr-scale", o.RecurrentLearningRateScale, allowZero: false),
+                RecurrentLearningRateScale = CommandLine.Double(RecurrentLearningRateScale, "--u-lr-scale", (double?)null, allowZero: false),
                 Layers = CommandLine.Int(Layers, "--layers", o.Layers, min: 1),
                 Hidden = CommandLine.Int(Hidden, "--hidden", o.Hidden, min: 1),
                 Seed = CommandLine.Int(Seed, "--seed", o.Seed, min: int.MinValue),

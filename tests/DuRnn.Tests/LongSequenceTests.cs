@@ -105,8 +105,9 @@ namespace DuRnn.Tests
 
         /// <summary>
         /// One training step at T = 5000 moves the last-step output by no more than 4 times what it moves it at T = 100
-        /// (mean over two seeds). Measured with the defaults: RMS change 1.34 (T = 100), 1.10 (1000), 0.65 (5000); with
-        /// √(100/T_max) also in the long-memory layer it was 1.34, 2.45, 3.15. With
+        /// (mean over two seeds). Measured with the defaults: RMS change 1.34 (T = 100), 1.05 (1000), 0.50 (5000) (before
+        /// u's factor √(100/T_max) in the long-memory layer: 1.34, 1.10, 0.65); with W_h's √(100/T_max) also in the
+        /// long-memory layer it was 1.34, 2.45, 3.15. With
         /// the earlier defaults (σ_h = 0.001, one learning rate) the untrained output alone was 617 at T = 5000 and the
         /// first 100 steps' mean training loss 136 752.
         /// </summary>
@@ -136,6 +137,13 @@ namespace DuRnn.Tests
             LongTermCell.DefaultLearningRateScale(100, true).Should().Be(1.0);
             LongTermCell.DefaultLearningRateScale(5000, true).Should().BeApproximately(100.0 / 5000, 1e-15);
             LongTermCell.DefaultLearningRateScale(5000, false).Should().BeApproximately(Math.Sqrt(100.0 / 5000), 1e-15);
+            LongTermCell.DefaultRecurrentLearningRateScale(null, true).Should().Be(1.0);
+            LongTermCell.DefaultRecurrentLearningRateScale(100, true).Should().Be(1.0);
+            LongTermCell.DefaultRecurrentLearningRateScale(5000, false).Should().Be(1.0, "u outside a long-memory layer trains at lr");
+            // Exactly the double the adding problem's u-lr-sqrt runs passed (--u-lr-scale 0.1414213562373095, 0.31622776601683794).
+            LongTermCell.DefaultRecurrentLearningRateScale(5000, true).Should().Be(0.1414213562373095);
+            LongTermCell.DefaultRecurrentLearningRateScale(1000, true).Should().Be(0.31622776601683794);
+            LongTermCell.DefaultRecurrentLearningRateScale(10000, true).Should().Be(0.1);
             using var model = new DuRNN(2, 8, numLayers: 2, maxSequenceLength: 5000, longMemoryLastLayer: true);
             model.Layers[1].LongTerm.InputWeightStd.Should().BeApproximately(2e-5, 1e-15);
             model.Layers[0].LongTerm.InputWeightStd.Should().BeApproximately(0.001 * Math.Sqrt(0.02), 1e-15);
@@ -144,7 +152,7 @@ namespace DuRnn.Tests
         }
 
         [Fact]
-        public void ParameterGroupsHoldEveryParameterOnceWithTheScaledRateOnWhAndBh()
+        public void ParameterGroupsHoldEveryParameterOnceWithTheScaledRatesOnWhBhAndLongMemoryU()
         {
             using var scope = torch.NewDisposeScope();
             var model = new DuRNN(2, 8, numLayers: 2, maxSequenceLength: 2500, longMemoryLastLayer: true, bidirectional: true);
@@ -153,9 +161,11 @@ namespace DuRnn.Tests
             var all = model.parameters().Concat(readout.parameters()).Select(p => p.Handle).ToList();
             var grouped = groups.SelectMany(g => g.Parameters).Select(p => p.Handle).ToList();
             grouped.Should().BeEquivalentTo(all, "every parameter is in exactly one group");
-            // W_h and b_h: 100/T_max in the long-memory last layer (both directions), √(100/T_max) in the first.
+            // W_h and b_h: 100/T_max in the long-memory last layer (both directions), √(100/T_max) in the first; u:
+            // √(100/T_max) in the long-memory layer, lr in the first.
             var scaleOf = model.Layers.Concat(model.ReverseLayers)
-                .SelectMany(l => new[] { l.LongTerm.weight_ih, l.LongTerm.bias_ih }.Select(p => (p.Handle, l.LongTerm.LongMemoryInit ? 100.0 / 2500 : Math.Sqrt(100.0 / 2500))))
+                .SelectMany(l => new[] { l.LongTerm.weight_ih, l.LongTerm.bias_ih }.Select(p => (p.Handle, l.LongTerm.LongMemoryInit ? 100.0 / 2500 : Math.Sqrt(100.0 / 2500)))
+                    .Append((l.LongTerm.weight_hh.Handle, l.LongTerm.LongMemoryInit ? Math.Sqrt(100.0 / 2500) : 1.0)))
                 .ToDictionary(e => e.Handle, e => e.Item2);
             double Rate(Parameter p) => scaleOf.TryGetValue(p.Handle, out double scale) ? 1e-3 * scale : 1e-3;
             foreach (var g in groups)
@@ -191,7 +201,31 @@ namespace DuRnn.Tests
             double RateOf(Parameter p) => groups.Single(g => g.Parameters.Any(q => q.Handle == p.Handle)).Options.LearningRate!.Value;
             RateOf(scaled.Layers[1].weight_ih).Should().BeApproximately(1e-3 * 100.0 / 2500, 1e-15);
             RateOf(scaled.Layers[0].bias_ih).Should().BeApproximately(1e-3 * Math.Sqrt(100.0 / 2500), 1e-15);
-            RateOf(scaled.Layers[1].weight_hh).Should().Be(1e-3, "u keeps the base rate");
+            RateOf(scaled.Layers[1].weight_hh).Should().BeApproximately(1e-3 * Math.Sqrt(100.0 / 2500), 1e-15, "the long-memory layer's u");
+            RateOf(scaled.Layers[0].weight_hh).Should().Be(1e-3, "u outside the long-memory layer keeps the base rate");
+        }
+
+        /// <summary>
+        /// Where every u's factor is 1 (up to T_max = 100, or no long-memory layer) the groups are those of version 0.1:
+        /// the two plain ones (u among the vectors at lr) and one pair per W_h/b_h factor, so an optimizer's state saved
+        /// by 0.1 loads into them; beyond, the long-memory u joins the vector group of its factor.
+        /// </summary>
+        [Fact]
+        public void UsFactorOfOneLeavesTheGroupsAsTheyWere()
+        {
+            using var scope = torch.NewDisposeScope();
+            var t100 = new DuRNN(2, 8, numLayers: 2, maxSequenceLength: 100, longMemoryLastLayer: true);
+            var groups = t100.ParameterGroups(lr: 1e-3);
+            groups.Should().HaveCount(4, "matrices and vectors at lr, then W_h and b_h at their factor 1");
+            groups[1].Parameters.Select(p => p.Handle).Should().Contain(t100.Layers.Select(l => l.LongTerm.weight_hh.Handle));
+
+            var t1000 = new DuRNN(2, 8, numLayers: 2, maxSequenceLength: 1000, longMemoryLastLayer: true);
+            groups = t1000.ParameterGroups(lr: 1e-3);
+            groups.Should().HaveCount(6, "two plain groups, then W_h and b_h at √(100/T) (layer 0) and at 100/T (layer 1)");
+            var uLong = t1000.Layers[1].LongTerm.weight_hh.Handle;
+            groups[3].Parameters.Select(p => p.Handle).Should().Equal(t1000.Layers[0].LongTerm.bias_ih.Handle, uLong);
+            groups[3].Options.LearningRate.Should().Be(1e-3 * 0.31622776601683794);
+            groups[1].Parameters.Select(p => p.Handle).Should().Contain(t1000.Layers[0].LongTerm.weight_hh.Handle).And.NotContain(uLong);
         }
     }
 }

@@ -62,6 +62,7 @@ namespace DuRnn
             LongMemoryInit = longMemoryInit;
             InputWeightStd = inputWeightStd ?? DefaultInputWeightStd(maxSequenceLength, longMemoryInit);
             LearningRateScale = DefaultLearningRateScale(maxSequenceLength, longMemoryInit);
+            RecurrentLearningRateScale = DefaultRecurrentLearningRateScale(maxSequenceLength, longMemoryInit);
             RecurrentBound = maxSequenceLength is long tMax ? Math.Pow(mag, 1.0 / tMax) : 1.0;
             RecurrentLowBound = maxSequenceLength is long tMax2 ? Math.Pow(1.0 / mag, 1.0 / tMax2) : 0.0;
             _weightIH = Init.Empty(new[] { hiddenSize, inputSize }, device, dtype);
@@ -149,6 +150,29 @@ namespace DuRnn
             if (maxSequenceLength is not long t || t <= ReferenceLength) return 1.0;
             double ratio = (double)ReferenceLength / t;
             return longMemoryInit ? ratio : Math.Sqrt(ratio);
+        }
+
+        /// <summary>
+        /// The factor on the learning rate of u in <see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>:
+        /// <see cref="DefaultRecurrentLearningRateScale"/>(T_max, longMemoryInit).
+        /// </summary>
+        public double RecurrentLearningRateScale { get; }
+
+        /// <summary>
+        /// The learning-rate factor of u by default: √(100 / T_max) in a long-memory layer beyond T_max =
+        /// <see cref="ReferenceLength"/>, 1 otherwise (in the other layers, up to T_max = 100 and without T_max). With every
+        /// u ≈ 1 from the start, a change δ in u_i scales the contribution of an input k steps back by (u_i + δ)^k ≈ u_i^k (1 + kδ/u_i),
+        /// so the same Adam step reaches farther and moves the output more, the longer the sequence. Measured on the adding
+        /// problem (samples/README.md, "Long sequences"): with u at the plain rate T = 10 000 stayed at test MSE 0.035–0.064
+        /// for 3000 steps; with √(100 / T) it solved T = 10 000, and T = 100, 1000 and 5000 on every seed tried; 100 / T
+        /// (W_h's factor) at T = 10 000 froze the prediction to a constant.
+        /// </summary>
+        /// <param name="maxSequenceLength">T_max, or null.</param>
+        /// <param name="longMemoryInit">Whether u starts in [U_lowbound, U_bound].</param>
+        public static double DefaultRecurrentLearningRateScale(long? maxSequenceLength, bool longMemoryInit)
+        {
+            if (!longMemoryInit || maxSequenceLength is not long t || t <= ReferenceLength) return 1.0;
+            return Math.Sqrt((double)ReferenceLength / t);
         }
 
         /// <summary>U_bound = MAG^(1/T_max) (1 without T_max): <see cref="ApplyConstraints"/> keeps |u_i| ≤ U_bound.</summary>

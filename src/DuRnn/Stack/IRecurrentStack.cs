@@ -38,8 +38,8 @@ namespace DuRnn
         /// <summary>Re-applies the documented initialisation in place.</summary>
         void reset_parameters();
 
-        /// <summary>Adam's parameter groups: weight decay on weight matrices only, the long-sequence learning rate of the
-        /// long-term input weights and biases.</summary>
+        /// <summary>Adam's parameter groups: weight decay on weight matrices only, the long-sequence learning rates of the
+        /// long-term input weights and biases and of the long-memory layer's u.</summary>
         /// <param name="lr">The learning rate.</param>
         /// <param name="weightDecay">L2 weight decay of the weight matrices.</param>
         /// <param name="others">Parameters of other modules trained with this one; null for none.</param>

@@ -9,7 +9,8 @@ namespace DuRnn
     /// <summary>
     /// The one rule for Adam's parameter groups of a stack of long-term cells (<see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>,
     /// <see cref="RecurrentStack{TLayer, TState}.ParameterGroups"/>): weight matrices with weight decay, 1-D parameters (biases, u) without it,
-    /// and each long-term cell's input weights and bias with the learning rate lr · <see cref="LongTermCell.LearningRateScale"/>.
+    /// each long-term cell's input weights and bias with the learning rate lr · <see cref="LongTermCell.LearningRateScale"/>
+    /// and its u with lr · <see cref="LongTermCell.RecurrentLearningRateScale"/>.
     /// </summary>
     internal static class LearningRates
     {
@@ -21,18 +22,26 @@ namespace DuRnn
             Check.NonNegativeFinite(weightDecay, nameof(weightDecay));
             Adam.ParamGroup Group(IEnumerable<Parameter> ps, double rate, double decay) =>
                 new(ps.ToList(), lr: rate, beta1: beta1, beta2: beta2, weight_decay: decay);
-            var scaled = new HashSet<IntPtr>(cells.SelectMany(c => new[] { c.weight_ih.Handle, c.bias_ih.Handle }));
-            var rest = parameters.Where(p => !scaled.Contains(p.Handle)).Concat(others ?? Enumerable.Empty<Parameter>()).ToList();
+            // W_h and b_h of every long-term cell at its factor, u at its own where that is not 1 (long-memory layers beyond
+            // T_max = 100; elsewhere u trains at lr with the rest). One group per factor and kind (matrix with weight decay,
+            // vector without), in the order of the cells, so an optimizer's state saved where u's factor is 1 (every
+            // version up to 0.1) loads into the same groups.
+            var scaled = cells.SelectMany(c => new[]
+            {
+                (Parameter: c.weight_ih, Scale: c.LearningRateScale),
+                (Parameter: c.bias_ih, Scale: c.LearningRateScale),
+                (Parameter: c.weight_hh, Scale: c.RecurrentLearningRateScale),
+            }.Where(e => e.Parameter.Handle != c.weight_hh.Handle || e.Scale != 1.0)).ToList();
+            var handles = new HashSet<IntPtr>(scaled.Select(e => e.Parameter.Handle));
+            var rest = parameters.Where(p => !handles.Contains(p.Handle)).Concat(others ?? Enumerable.Empty<Parameter>()).ToList();
             var groups = new List<Adam.ParamGroup>
             {
                 Group(rest.Where(p => p.dim() >= 2), lr, weightDecay),
                 Group(rest.Where(p => p.dim() < 2), lr, 0),
             };
-            foreach (var scale in cells.Select(c => c.LearningRateScale).Distinct())
+            foreach (var same in scaled.GroupBy(e => (e.Scale, Matrix: e.Parameter.dim() >= 2)))
             {
-                var same = cells.Where(c => c.LearningRateScale == scale).ToList();
-                groups.Add(Group(same.Select(c => c.weight_ih), lr * scale, weightDecay));
-                groups.Add(Group(same.Select(c => c.bias_ih), lr * scale, 0));
+                groups.Add(Group(same.Select(e => e.Parameter), lr * same.Key.Scale, same.Key.Matrix ? weightDecay : 0));
             }
             return groups;
         }
