@@ -69,8 +69,8 @@ adding() { # [T]: two queues may run at once (not while a T = 10 000 run is left
              "1000 1 1000 u-lr-sqrt/T1000 --u-lr-scale 0.31622776601683794" "1000 2 1000 u-lr-sqrt/T1000 --u-lr-scale 0.31622776601683794" \
              "1000 3 1000 u-lr-sqrt/T1000 --u-lr-scale 0.31622776601683794" "1000 4 1000 u-lr-sqrt/T1000 --u-lr-scale 0.31622776601683794" \
              "1000 5 1000 u-lr-sqrt/T1000 --u-lr-scale 0.31622776601683794" \
-             "100 1 500 u-lr-sqrt/T100 --u-lr-scale 1" "100 2 500 u-lr-sqrt/T100 --u-lr-scale 1" "100 3 500 u-lr-sqrt/T100 --u-lr-scale 1" \
-             "100 4 500 u-lr-sqrt/T100 --u-lr-scale 1" "100 5 500 u-lr-sqrt/T100 --u-lr-scale 1" "10000 1 8000 T10000-defaults"; do
+             "100 1 1000 u-lr-sqrt/T100 --u-lr-scale 1" "100 2 1000 u-lr-sqrt/T100 --u-lr-scale 1" "100 3 1000 u-lr-sqrt/T100 --u-lr-scale 1" \
+             "100 4 1000 u-lr-sqrt/T100 --u-lr-scale 1" "100 5 1000 u-lr-sqrt/T100 --u-lr-scale 1" "10000 1 8000 T10000-defaults"; do
     set -- $run
     local t=$1 seed=$2 cap=$3 folder=$4; shift 4
     [ -z "$only" ] || [ "$t" = "$only" ] || continue
