@@ -25,13 +25,14 @@ namespace DuRnn
             // W_h and b_h of every long-term cell at its factor, u at its own where that is not 1 (long-memory layers beyond
             // T_max = 100; elsewhere u trains at lr with the rest). One group per factor and kind (matrix with weight decay,
             // vector without), in the order of the cells, so an optimizer's state saved where u's factor is 1 (every
-            // version up to 0.1) loads into the same groups.
-            var scaled = cells.SelectMany(c => new[]
+            // version up to 0.2.0) loads into the same groups.
+            IEnumerable<(Parameter Parameter, double Scale)> Scaled(LongTermCell c)
             {
-                (Parameter: c.weight_ih, Scale: c.LearningRateScale),
-                (Parameter: c.bias_ih, Scale: c.LearningRateScale),
-                (Parameter: c.weight_hh, Scale: c.RecurrentLearningRateScale),
-            }.Where(e => e.Parameter.Handle != c.weight_hh.Handle || e.Scale != 1.0)).ToList();
+                yield return (c.weight_ih, c.LearningRateScale);
+                yield return (c.bias_ih, c.LearningRateScale);
+                if (c.RecurrentLearningRateScale != 1.0) yield return (c.weight_hh, c.RecurrentLearningRateScale);
+            }
+            var scaled = cells.SelectMany(Scaled).ToList();
             var handles = new HashSet<IntPtr>(scaled.Select(e => e.Parameter.Handle));
             var rest = parameters.Where(p => !handles.Contains(p.Handle)).Concat(others ?? Enumerable.Empty<Parameter>()).ToList();
             var groups = new List<Adam.ParamGroup>
